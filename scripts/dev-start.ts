@@ -1,0 +1,44 @@
+/**
+ * `npm start`: run tsmtpd from the checkout on etc/smtpd.conf, unprivileged, on loopback
+ * ports, with everything it writes under ./var.
+ *
+ * It prepares ./var (a self-signed certificate for localhost, an empty credentials table),
+ * then runs smtpd with -D overrides of the example's macros: loopback address, ports 2525
+ * and 2587, the repository's etc/ for aliases and domains. Until the daemon exists this
+ * checks the configuration (`smtpd -n -v`).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { makeSelfSigned } from './selfsigned';
+import { main } from '../src/smtpd';
+
+const root = path.resolve(__dirname, '..', '..');
+const v = (...p: string[]) => path.join(root, 'var', ...p);
+
+function prepare(): void {
+  for (const d of ['spool', 'run', 'pki', 'etc']) fs.mkdirSync(v(d), { recursive: true, mode: 0o700 });
+  if (!fs.existsSync(v('pki', 'localhost.key'))) {
+    const pair = makeSelfSigned('localhost');
+    fs.writeFileSync(v('pki', 'localhost.crt'), pair.cert, { mode: 0o644 });
+    fs.writeFileSync(v('pki', 'localhost.key'), pair.key, { mode: 0o600 });
+  }
+  if (!fs.existsSync(v('etc', 'passwd'))) {
+    fs.writeFileSync(v('etc', 'passwd'), '# user  $6$hash   (one line per user; smtpctl encrypt makes the hash)\n', { mode: 0o600 });
+  }
+}
+
+prepare();
+const macros = {
+  mailname: 'localhost',
+  listen_addr: '127.0.0.1',
+  mx_port: '2525',
+  submission_port: '2587',
+  etc: path.join(root, 'etc'),
+  certfile: v('pki', 'localhost.crt'),
+  keyfile: v('pki', 'localhost.key'),
+  passwdfile: v('etc', 'passwd'),
+};
+const args = ['-n', '-v', '-f', path.join(root, 'etc', 'smtpd.conf')];
+for (const [k, val] of Object.entries(macros)) args.push('-D', `${k}=${val}`);
+process.stderr.write(`npm start: smtpd ${args.join(' ')}\n`);
+process.exitCode = main(['node', 'smtpd', ...args]);
