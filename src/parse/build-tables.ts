@@ -145,7 +145,7 @@ export function useTable(ctx: BuildContext, ast: TablesAst, use: TableUse): Tabl
     }
   }
   if (use.secret && t.kind === 'static' && t.path) {
-    ctx.secrecy({ value: t.path, pos: ctx.tablePos.get(name)!, quoted: false }, `credentials table "${name}"`);
+    ctx.secrecy({ value: t.path, pos: ctx.tablePos.get(name)!, quoted: false }, 'credentials table file');
   }
   return name;
 }
