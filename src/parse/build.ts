@@ -15,7 +15,7 @@ import {
   DEFAULT_SRS_TTL_DAYS,
   DEFAULT_WARN_INTERVAL,
 } from './defaults';
-import { hint, type Position } from './diagnostics';
+import { hint, shown, type Position } from './diagnostics';
 import { positionOf, tokenValue, type Tok } from './lexer';
 import { getParser } from './parser';
 import { unexpected } from './parser-messages';
@@ -47,8 +47,8 @@ export function parseStatement(ctx: BuildContext, st: Statement): StmtAst | unde
     const isWord = first.tokenType.name === 'Word';
     const h = hint(first.image, STATEMENT_KEYWORDS);
     const msg = isWord && h
-      ? `unknown keyword "${first.image}"${h}`
-      : `"${first.image}" does not start a statement; expected ${STATEMENT_KEYWORDS.join(', ')} or a macro (name = value)`;
+      ? `unknown keyword ${shown(first.image)}${h}`
+      : `${shown(first.image)} does not start a statement; expected ${STATEMENT_KEYWORDS.join(', ')} or a macro (name = value)`;
     ctx.diags.error(st.pos, msg);
     return undefined;
   }

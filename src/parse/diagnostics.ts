@@ -39,6 +39,13 @@ export class Diagnostics {
   }
 }
 
+/** Text from the file as shown in a message: quoted, control characters escaped, long text
+ * shortened, so that a message stays on one line whatever the input. */
+export function shown(text: string, max = 40): string {
+  const short = text.length > max ? `${text.slice(0, max)}...` : text;
+  return JSON.stringify(short);
+}
+
 /** Levenshtein distance, bounded: returns max+1 as soon as the distance exceeds max. */
 export function editDistance(a: string, b: string, max = 3): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;

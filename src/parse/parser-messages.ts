@@ -5,14 +5,14 @@
  * Purpose: Chevrotain's IParserErrorMessageProvider for the smtpd.conf grammar. No I/O.
  */
 import type { IParserErrorMessageProvider, IToken, TokenType } from 'chevrotain';
-import { hint } from './diagnostics';
+import { hint, shown } from './diagnostics';
 import { StringTok } from './tokens';
 
 const MAX_LISTED = 10;
 
 function describe(tok: IToken): string {
   if (tok.tokenType.name === 'EOF') return 'end of line';
-  return `"${tok.image}"`;
+  return shown(tok.image);
 }
 
 function label(tt: TokenType): string {
