@@ -4,12 +4,13 @@
 //   parse/ may import util/ and mail/; a worker folder (parent, ctl, lka, queue, scheduler,
 //   smtp, mta, mda) may import bus/, mail/, util/ and the types of parse/config.ts, never
 //   another worker folder. Files directly in src/ (entry points) may import anything.
+// Usage: node scripts/check-layers.js [SRC_DIR]   (default: the checkout's src/)
 // Prints each violation as file:line: message and exits 1 if there is any.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 
-const src = path.resolve(__dirname, '..', 'src');
+const src = path.resolve(process.argv[2] ?? path.join(__dirname, '..', 'src'));
 const WORKERS = ['parent', 'ctl', 'lka', 'queue', 'scheduler', 'smtp', 'mta', 'mda'];
 const ALLOWED = {
   util: ['util'],

@@ -5,26 +5,17 @@
  * Purpose: read flags, load smtpd.conf, print every diagnostic as `file:line:col: message`,
  * and exit 0 (configuration OK), 1 (errors) or 2 (usage). Privileges: none needed for `-n`.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { formatDiagnostic } from './parse/diagnostics';
 import { dumpConfig } from './parse/dump';
 import { loadConfig } from './parse/load';
+import { stdio, type Io } from './util/stdio';
 
 export const DEFAULT_CONFIG = '/etc/mail/smtpd.conf';
 
-interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
-
-const stdio: Io = {
-  out: (s) => process.stdout.write(s),
-  err: (s) => process.stderr.write(s),
-};
-
 function collectMacro(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf('=');
-  if (eq <= 0) throw new CommanderError(2, 'smtpd.macro', `invalid macro "${value}": expected -D name=value`);
+  if (eq <= 0) throw new InvalidArgumentError(`invalid macro "${value}": expected -D name=value`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 

@@ -125,10 +125,10 @@ function relayAction(ctx: BuildContext, m: Map<string, Opt>, common: { name: str
   if (srs) ctx.srsNeededAt ??= srs.pos;
   for (const k of ['pki', 'ca'] as const) {
     const o = m.get(k);
-    if (o) ctx.pending.push({ kind: k, name: o.args[0]! });
+    if (o) ctx.pending.push({ kind: k, name: o.args[0]!, anchor: ctx.diags.anchor });
   }
-  const host = m.get('host')?.tables ? useTable(ctx, m.get('host')!.tables!, { need: 'list', what: 'relay host' }) : undefined;
-  const domain = m.get('domain')?.tables ? useTable(ctx, m.get('domain')!.tables!, { need: 'mapping', what: 'relay domain' }) : undefined;
+  const host = m.get('host')?.tables ? useTable(ctx, m.get('host')!.tables!, { need: 'list', what: 'host' }) : undefined;
+  const domain = m.get('domain')?.tables ? useTable(ctx, m.get('domain')!.tables!, { need: 'mapping', what: 'domain' }) : undefined;
   for (const t of [host, domain]) {
     const table = t !== undefined ? ctx.tables.get(t) : undefined;
     if (table?.kind === 'static' && !ctx.unloaded.has(table.name)) checkUrls(ctx, table, hostOpt!);
@@ -138,8 +138,8 @@ function relayAction(ctx: BuildContext, m: Map<string, Opt>, common: { name: str
     return o?.tables ? useTable(ctx, o.tables, { need, what, secret }) : undefined;
   };
   const heloSrc = tbl('helo-src', 'mapping', 'helo-src');
-  const auth = tbl('auth', 'mapping', 'relay auth', true);
-  const src = tbl('src', 'list', 'source');
+  const auth = tbl('auth', 'mapping', 'auth', true);
+  const src = tbl('src', 'list', 'src');
   const filter = filterOption(ctx, m.get('filter'));
   const str = (k: string): string | undefined => m.get(k)?.args[0]?.value;
   const tls = m.get('tls');

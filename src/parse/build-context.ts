@@ -31,6 +31,7 @@ export interface PkiDraft {
 export interface PendingRef {
   kind: 'pki' | 'ca' | 'filter';
   name: Str;
+  anchor?: Position;
 }
 
 export function where(pos: Position): string {
@@ -59,6 +60,9 @@ export class BuildContext {
   socketListenerPos?: Position;
   readonly rules: MatchRule[] = [];
   readonly pending: PendingRef[] = [];
+  /** `table:NAME`, `action:NAME`, `filter:NAME` of definitions that had errors: their uses
+   * are not reported again as undefined */
+  readonly broken = new Set<string>();
   readonly secrecyChecked = new Set<string>();
   srsNeededAt?: Position;
 

@@ -75,7 +75,7 @@ function builtin(ctx: BuildContext, name: string, phase: FilterPhase, cond: Opt,
   let table: string | undefined;
   const regex = cond.flags.includes('regex');
   if (cond.tables) {
-    table = useTable(ctx, cond.tables, { need: 'list', what: `filter ${cond.name}`, regex });
+    table = useTable(ctx, cond.tables, { need: 'list', what: regex ? `${cond.name} regex` : cond.name, regex });
     if (table === undefined) return undefined;
   }
   const condition: FilterCondition = {
@@ -109,7 +109,9 @@ function chainMembers(ctx: BuildContext, names: readonly Str[]): string[] | unde
   for (const n of names) {
     const f = ctx.filters.get(n.value);
     if (!f) {
-      ctx.diags.error(n.pos, `no filter "${n.value}"${hint(n.value, ctx.filters.keys())}`);
+      if (!ctx.broken.has(`filter:${n.value}`)) {
+        ctx.diags.error(n.pos, `no filter "${n.value}"${hint(n.value, ctx.filters.keys())}`);
+      }
       return undefined;
     }
     if (f.kind === 'chain') {
@@ -144,6 +146,6 @@ export function filterOption(ctx: BuildContext, o: Opt | undefined): string | un
     return name;
   }
   const n = o.args[0]!;
-  ctx.pending.push({ kind: 'filter', name: n });
+  ctx.pending.push({ kind: 'filter', name: n, anchor: ctx.diags.anchor });
   return n.value;
 }

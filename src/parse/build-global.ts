@@ -17,7 +17,11 @@ const HOSTNAME_RE = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
 /** A delay with its mandatory unit, or an error. */
 export function delay(ctx: BuildContext, s: Str, what: string): number | undefined {
   const d = parseDelay(s.value);
-  if (d === undefined || d === 0) {
+  if (d === 0) {
+    ctx.diags.error(s.pos, `invalid ${what} "${s.value}": it must be more than zero`);
+    return undefined;
+  }
+  if (d === undefined) {
     const why = /^[0-9]+$/.test(s.value) ? 'a unit is required (s, m, h or d), e.g. 4h' : 'expected a number and a unit (s, m, h or d), e.g. 4h';
     ctx.diags.error(s.pos, `invalid ${what} "${s.value}": ${why}`);
     return undefined;

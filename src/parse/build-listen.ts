@@ -77,7 +77,7 @@ export function buildListen(ctx: BuildContext, st: ListenStmt): void {
   if (tls === 'none' && pkiOpts.length > 0) {
     ctx.diags.error(pkiOpts[0]!.pos, '"pki" needs a TLS mode on this listener: add "tls", "tls-require" or "smtps"');
   }
-  for (const p of pkiOpts) ctx.pending.push({ kind: 'pki', name: p.args[0]! });
+  for (const p of pkiOpts) ctx.pending.push({ kind: 'pki', name: p.args[0]!, anchor: ctx.diags.anchor });
 
   let port = tls === 'smtps' ? 465 : 25;
   const portOpt = get('port');
@@ -93,11 +93,11 @@ export function buildListen(ctx: BuildContext, st: ListenStmt): void {
     ctx.diags.error(authOpt.pos, `"${authOpt.name}" requires TLS: add "tls", "tls-require" or "smtps" (and a pki) to this listener`);
   }
   const authTable = authOpt?.tables
-    ? useTable(ctx, authOpt.tables, { need: 'any', what: 'credentials', secret: true })
+    ? useTable(ctx, authOpt.tables, { need: 'any', what: authOpt.name, secret: true })
     : undefined;
 
   const caOpt = get('ca');
-  if (caOpt) ctx.pending.push({ kind: 'ca', name: caOpt.args[0]! });
+  if (caOpt) ctx.pending.push({ kind: 'ca', name: caOpt.args[0]!, anchor: ctx.diags.anchor });
   const hostnamesOpt = get('hostnames');
   const hostnames = hostnamesOpt?.tables
     ? useTable(ctx, hostnamesOpt.tables, { need: 'mapping', what: 'hostnames' })

@@ -88,7 +88,7 @@ export function buildMatch(ctx: BuildContext, st: MatchStmt): void {
         : later
           ? `action "${name.value}" is used before it is defined (at ${where(later)}): move the action above this match`
           : `no such action "${name.value}"${hint(name.value, ctx.laterActions.keys())}`;
-      if (!ctx.actionPos.has(name.value)) ctx.diags.error(name.pos, msg);
+      if (!ctx.actionPos.has(name.value) && !ctx.broken.has(`action:${name.value}`)) ctx.diags.error(name.pos, msg);
       failed = true;
     }
     rule.decision = { type: 'action', action: name.value };

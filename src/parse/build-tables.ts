@@ -14,7 +14,7 @@ import { describeError } from '../util/errno';
 export interface TableUse {
   /** what the lookup needs: a list, a mapping, or either */
   readonly need: 'list' | 'mapping' | 'any';
-  /** used in messages: `table "x" may not be used for <what> lookups` */
+  /** the option, for messages: `table "x" is a list, but "<what>" needs a mapping` */
   readonly what: string;
   /** a credentials table: warn when its file is readable by others */
   readonly secret?: boolean;
@@ -118,7 +118,9 @@ export function useTable(ctx: BuildContext, ast: TablesAst, use: TableUse): Tabl
   if (ast.kind === 'ref') {
     name = ast.name.value;
     if (!ctx.tables.has(name)) {
-      ctx.diags.error(ast.name.pos, `no such table "${name}"${hint(name, ctx.tables.keys())}`);
+      if (!ctx.broken.has(`table:${name}`)) {
+        ctx.diags.error(ast.name.pos, `no such table "${name}"${hint(name, ctx.tables.keys())}`);
+      }
       return undefined;
     }
   } else {
@@ -131,7 +133,7 @@ export function useTable(ctx: BuildContext, ast: TablesAst, use: TableUse): Tabl
   if (t.kind === 'static' && !ctx.unloaded.has(name)) {
     if (use.need !== 'any' && t.type !== use.need) {
       const label = ast.kind === 'ref' ? `table "${name}"` : 'this inline table';
-      ctx.diags.error(ast.pos, `${label} is a ${t.type} and may not be used for ${use.what} lookups (a ${use.need} is needed)`);
+      ctx.diags.error(ast.pos, `${label} is a ${t.type}, but "${use.what}" needs a ${use.need}`);
       return undefined;
     }
     if (use.regex) {

@@ -89,6 +89,16 @@ function collectActionNames(ctx: BuildContext, statements: readonly Statement[])
   }
 }
 
+/** A table, action or filter whose statement had errors: remember its name (see ctx.broken). */
+function markBroken(ctx: BuildContext, st: Statement): void {
+  const [kw, name] = st.tokens;
+  if (!name || !name.tokenType.CATEGORIES?.includes(StringTok)) return;
+  const kind = kw?.tokenType === KW.table ? 'table' : kw?.tokenType === KW.action ? 'action' : kw?.tokenType === KW.filter ? 'filter' : undefined;
+  if (kind === 'table' && ctx.tables.has(tokenValue(name))) return;
+  if (kind === 'filter' && ctx.filters.has(tokenValue(name))) return;
+  if (kind) ctx.broken.add(`${kind}:${tokenValue(name)}`);
+}
+
 function dispatch(ctx: BuildContext, ast: StmtAst): void {
   switch (ast.kind) {
     case 'table': return defineTable(ctx, ast);
@@ -113,10 +123,12 @@ function finish(ctx: BuildContext, end: Position): void {
   for (const ref of ctx.pending) {
     const name = ref.kind === 'filter' ? ref.name.value : ref.name.value.toLowerCase();
     const known: Map<string, unknown> = ref.kind === 'pki' ? ctx.pki : ref.kind === 'ca' ? ctx.ca : ctx.filters;
-    if (!known.has(name)) {
+    ctx.diags.anchor = ref.anchor;
+    if (!known.has(name) && !ctx.broken.has(`${ref.kind}:${name}`)) {
       ctx.diags.error(ref.name.pos, `no ${ref.kind} "${ref.name.value}"${hint(name, known.keys())}`);
     }
   }
+  ctx.diags.anchor = undefined;
   if (ctx.srsNeededAt && ctx.srsKey === undefined) {
     ctx.diags.error(ctx.srsNeededAt, '"srs" needs a key: add "srs key SECRET"');
   }
@@ -128,9 +140,13 @@ function finish(ctx: BuildContext, end: Position): void {
 export function buildConfig(ctx: BuildContext, statements: readonly Statement[], end: Position): Config {
   collectActionNames(ctx, statements);
   for (const st of statements) {
+    ctx.diags.anchor = st.anchor;
+    const errors = ctx.diags.errorCount;
     const ast = parseStatement(ctx, st);
     if (ast) dispatch(ctx, ast);
+    if (ctx.diags.errorCount > errors) markBroken(ctx, st);
   }
+  ctx.diags.anchor = undefined;
   finish(ctx, end);
   const listeners: Listener[] = [...ctx.listeners];
   if (!ctx.socketListenerPos) listeners.unshift({ kind: 'socket', implicit: true, maskSrc: false, dsn: true });

@@ -15,6 +15,8 @@ export interface Diagnostic {
   readonly severity: 'error' | 'warning';
   readonly pos: Position;
   readonly message: string;
+  /** the statement of the main file that led to it (an include, a table): orders the report */
+  readonly anchor?: Position;
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
@@ -25,13 +27,15 @@ export function formatDiagnostic(d: Diagnostic): string {
 /** Collects diagnostics in the order they are found. */
 export class Diagnostics {
   readonly list: Diagnostic[] = [];
+  /** set while working on a statement that came from another file (see Diagnostic.anchor) */
+  anchor?: Position;
 
   error(pos: Position, message: string): void {
-    this.list.push({ severity: 'error', pos, message });
+    this.list.push({ severity: 'error', pos, message, anchor: this.anchor ?? pos });
   }
 
   warning(pos: Position, message: string): void {
-    this.list.push({ severity: 'warning', pos, message });
+    this.list.push({ severity: 'warning', pos, message, anchor: this.anchor ?? pos });
   }
 
   get errorCount(): number {
@@ -67,6 +71,7 @@ export function editDistance(a: string, b: string, max = 3): number {
 
 /** The closest candidate to `word` (distance at most 2, or 1 for short words), if any. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  if (word.length <= 2) return undefined; // anything is close to a one- or two-letter word
   const limit = word.length <= 3 ? 1 : 2;
   let best: string | undefined;
   let bestDistance = limit + 1;

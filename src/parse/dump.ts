@@ -29,8 +29,21 @@ import {
 import { KEYWORDS } from './tokens';
 import { formatDelay } from '../util/units';
 
+/** A value as a double-quoted string that reads back as the same value under OpenSMTPD's
+ * rules: `"` is written `\"`; a backslash followed by a quote, space or tab is written so that
+ * it stays a backslash. (A value ending in a backslash cannot be quoted; none is produced.) */
 export function quote(s: string): string {
-  return `"${s.replace(/"/g, '\\"')}"`;
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    const next = s[i + 1];
+    if (c === '"') out += '\\"';
+    else if (c === '\\' && (next === '"' || next === ' ' || next === '\t')) {
+      out += `\\\\${next}`;
+      i++;
+    } else out += c;
+  }
+  return `${out}"`;
 }
 
 const KEYWORD_SET: ReadonlySet<string> = new Set(KEYWORDS);
@@ -129,8 +142,8 @@ export class ConfigDumper {
   }
 
   private tableStmt(t: Table): string {
-    if (t.kind === 'proc') return `table ${bare(t.name)} ${t.backend}${t.arg !== undefined ? `:${t.arg}` : ''}`;
-    if (t.path !== undefined) return `table ${bare(t.name)} file:${t.path}`;
+    if (t.kind === 'proc') return `table ${bare(t.name)} ${quote(t.backend + (t.arg !== undefined ? `:${t.arg}` : ''))}`;
+    if (t.path !== undefined) return `table ${bare(t.name)} ${quote(`file:${t.path}`)}`;
     return `table ${bare(t.name)} ${inlineTable(t)}`;
   }
 

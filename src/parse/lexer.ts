@@ -5,7 +5,7 @@
  * token accepts. Also turns a word or quoted-string token into its string value. No I/O.
  */
 import { Lexer, type IToken } from 'chevrotain';
-import { ALL_TOKENS, QuotedString, UnterminatedString } from './tokens';
+import { classify, LEXER_TOKENS, QuotedString, UnterminatedString } from './tokens';
 import type { Diagnostics, Position } from './diagnostics';
 
 /** A token with the name of the file it came from. */
@@ -13,7 +13,7 @@ export interface Tok extends IToken {
   file: string;
 }
 
-const lexer = new Lexer(ALL_TOKENS, { positionTracking: 'full', ensureOptimizations: false });
+const lexer = new Lexer(LEXER_TOKENS, { positionTracking: 'full', ensureOptimizations: false });
 
 export function positionOf(tok: Tok): Position {
   return { file: tok.file, line: tok.startLine ?? 0, col: tok.startColumn ?? 0 };
@@ -33,11 +33,13 @@ export function lex(text: string, file: string, diags: Diagnostics): Tok[] {
   const tokens = result.tokens as Tok[];
   for (const t of tokens) {
     t.file = file;
+    classify(t);
     if (t.tokenType === UnterminatedString) {
       diags.error(positionOf(t), 'unterminated quoted string: the closing quote is missing');
     }
   }
-  return tokens.filter((t) => t.tokenType !== UnterminatedString);
+  // The unterminated string stays in the stream: its statement is dropped by the preprocessor.
+  return tokens;
 }
 
 /** The string value of a word or quoted-string token, with OpenSMTPD's escape rules:

@@ -60,11 +60,19 @@ export function parseConfigText(text: string, file: string, opts: LoadOptions = 
   const end = { file, line: Math.max(lines.length - (text.endsWith('\n') ? 1 : 0), 1), col: 1 };
   const config = buildConfig(ctx, pre.statements, end);
   pre.reportUnused();
-  const fileOrder = new Map(pre.files.map((f, i) => [f, i]));
-  const rank = (f: string) => fileOrder.get(f) ?? pre.files.length;
-  const diagnostics = [...diags.list].sort(
-    (a, b) => rank(a.pos.file) - rank(b.pos.file) || a.pos.line - b.pos.line || a.pos.col - b.pos.col,
-  );
+  // In reading order: main-file diagnostics by position; those in an included or table file
+  // at the main-file statement that led there (their anchor), in the order found.
+  const key = (d: Diagnostic, i: number): number[] => {
+    const main = d.pos.file === file;
+    const a = main ? d.pos : (d.anchor ?? d.pos);
+    return [a.line, a.col, main ? 0 : 1, i];
+  };
+  const keyed = diags.list.map((d, i) => ({ d, k: key(d, i) }));
+  keyed.sort((x, y) => {
+    for (let j = 0; j < x.k.length; j++) if (x.k[j] !== y.k[j]) return x.k[j]! - y.k[j]!;
+    return 0;
+  });
+  const diagnostics = keyed.map(({ d: { anchor: _anchor, ...rest } }) => rest);
   const result = { diagnostics, errorCount: diags.errorCount, files: pre.files };
   return diags.errorCount === 0 ? { ...result, config: deepFreeze(config) } : result;
 }

@@ -18,7 +18,9 @@ import {
   Newline,
   QuotedString,
   RCurly,
+  retype,
   STATEMENT_KEYWORDS,
+  UnterminatedString,
   Word,
 } from './tokens';
 
@@ -27,6 +29,8 @@ export const MAX_INCLUDE_DEPTH = 10;
 export interface Statement {
   readonly tokens: Tok[];
   readonly pos: Position;
+  /** the main-file statement it comes from: itself, or the top-level include */
+  readonly anchor: Position;
 }
 
 export interface PreprocessOptions {
@@ -54,7 +58,9 @@ function splitStatements(tokens: Tok[]): Tok[][] {
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.tokenType === Newline) {
-      const next = tokens.slice(i + 1).find((x) => x.tokenType !== Newline);
+      let j = i + 1;
+      while (j < tokens.length && tokens[j]!.tokenType === Newline) j++;
+      const next = tokens[j];
       // Inside braces a newline separates list items, unless the next line starts a new
       // statement: then the brace was never closed, and the parser will say so.
       if (depth > 0 && !(next && statementStart.has(next.tokenType))) continue;
@@ -89,6 +95,8 @@ export class Preprocessor {
     stack = stack.concat(path.resolve(file));
     const tokens = lex(text, file, this.opts.diags);
     for (const raw of splitStatements(tokens)) {
+      // an unterminated string was reported by the lexer: nothing more to say about its statement
+      if (raw.some((t) => t.tokenType === UnterminatedString)) continue;
       const toks = this.expand(raw);
       if (toks.length === 0) continue;
       if (this.defineMacro(toks)) continue;
@@ -96,7 +104,8 @@ export class Preprocessor {
         this.include(toks, stack);
         continue;
       }
-      this.statements.push({ tokens: toks, pos: positionOf(toks[0]!) });
+      const pos = positionOf(toks[0]!);
+      this.statements.push({ tokens: toks, pos, anchor: this.opts.diags.anchor ?? pos });
     }
   }
 
@@ -138,7 +147,7 @@ export class Preprocessor {
         e.file = t.file;
         e.startLine = t.startLine;
         e.startColumn = t.startColumn;
-        if (e.tokenType === MacroRef) e.tokenType = Word; // no nested expansion, as OpenSMTPD
+        if (e.tokenType === MacroRef) retype(e, Word); // no nested expansion, as OpenSMTPD
         out.push(e);
       }
     }
@@ -199,6 +208,9 @@ export class Preprocessor {
       this.opts.diags.error(positionOf(arg), `cannot read included file "${name}": ${describeError(e)}`);
       return;
     }
+    const outer = this.opts.diags.anchor;
+    this.opts.diags.anchor = outer ?? positionOf(kw);
     this.run(shown, text, stack);
+    this.opts.diags.anchor = outer;
   }
 }

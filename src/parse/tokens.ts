@@ -4,7 +4,7 @@
  * Purpose: Chevrotain token types shared by the lexer and the parser. The keyword list is
  * OpenSMTPD 7.x's reserved words; a keyword used as a value must be quoted. No I/O.
  */
-import { createToken, Lexer, type TokenType } from 'chevrotain';
+import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
 
 /** Characters that end a bare word (besides white space): ( ) { } < > ! = # , */
 export const WORD_STOP = '(){}<>!=#,';
@@ -25,7 +25,9 @@ export const StringTok = createToken({ name: 'StringTok', pattern: Lexer.NA, lab
 export const QuotedString = createToken({
   name: 'QuotedString',
   categories: [StringTok],
-  pattern: /"(?:[^"\\]|\\[\s\S])*"|'(?:[^'\\]|\\[\s\S])*'/,
+  // A backslash escapes the quote, a space, a tab or a newline; any other backslash is literal
+  // (so "a\\" does not end: its last backslash escapes the quote, as in OpenSMTPD).
+  pattern: /"(?:[^"\\]|\\[" \t\n]|\\(?![" \t\n]))*"|'(?:[^'\\]|\\[' \t\n]|\\(?![' \t\n]))*'/,
   line_breaks: true,
   label: 'a quoted string',
 });
@@ -73,18 +75,26 @@ export const KEYWORDS = [
 
 export type Keyword = (typeof KEYWORDS)[number];
 
-/** Keyword token types by keyword. A word is a keyword only when it is the whole word. */
+/** Keyword token types by keyword. The lexer produces words only; a word that is exactly a
+ * keyword is retyped (see `classify`), which keeps the lexer to a dozen patterns. */
 export const KW: Readonly<Record<Keyword, TokenType>> = Object.fromEntries(
-  KEYWORDS.map((k) => [
-    k,
-    createToken({
-      name: `KW_${k}`,
-      pattern: new RegExp(k.replace(/-/g, '\\-')),
-      longer_alt: Word,
-      label: `"${k}"`,
-    }),
-  ]),
+  KEYWORDS.map((k) => [k, createToken({ name: `KW_${k}`, pattern: Lexer.NA, label: `"${k}"` })]),
 ) as Record<Keyword, TokenType>;
+
+const KEYWORD_TYPES: ReadonlyMap<string, TokenType> = new Map(KEYWORDS.map((k) => [k, KW[k]]));
+
+/** Give a token another type (the parser matches on tokenTypeIdx). */
+export function retype(tok: IToken, tt: TokenType): void {
+  tok.tokenType = tt;
+  tok.tokenTypeIdx = tt.tokenTypeIdx!;
+}
+
+/** A bare word that is exactly a keyword becomes that keyword. */
+export function classify(tok: IToken): void {
+  if (tok.tokenType !== Word) return;
+  const kw = KEYWORD_TYPES.get(tok.image);
+  if (kw) retype(tok, kw);
+}
 
 /** Keywords that begin a statement. */
 export const STATEMENT_KEYWORDS: readonly Keyword[] = [
@@ -92,12 +102,8 @@ export const STATEMENT_KEYWORDS: readonly Keyword[] = [
   'srs', 'listen', 'action', 'match', 'filter',
 ];
 
-// Longer keywords first so that `auth-optional` is not lexed as `auth` + `-optional`
-// (longer_alt handles keyword-vs-word; this handles keyword-vs-keyword prefixes).
-const keywordTokens = [...KEYWORDS].sort((a, b) => b.length - a.length).map((k) => KW[k]);
-
-export const ALL_TOKENS: TokenType[] = [
-  StringTok,
+/** What the lexer matches, in priority order. */
+export const LEXER_TOKENS: TokenType[] = [
   WhiteSpace,
   Continuation,
   Comment,
@@ -113,6 +119,8 @@ export const ALL_TOKENS: TokenType[] = [
   RAngle,
   Bang,
   Comma,
-  ...keywordTokens,
   Word,
 ];
+
+/** Every token type the parser knows: the lexer's, the keywords and the STRING category. */
+export const ALL_TOKENS: TokenType[] = [StringTok, ...LEXER_TOKENS, ...KEYWORDS.map((k) => KW[k])];
