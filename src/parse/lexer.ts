@@ -4,7 +4,7 @@
  * Purpose: turn one file's text (or a macro's value) into tokens; report characters that no
  * token accepts. Also turns a word or quoted-string token into its string value. No I/O.
  */
-import { Lexer, type IToken } from 'chevrotain';
+import { Lexer, type IToken } from './chevrotain';
 import { classify, LEXER_TOKENS, QuotedString, UnterminatedString } from './tokens';
 import type { Diagnostics, Position } from './diagnostics';
 
@@ -13,7 +13,7 @@ export interface Tok extends IToken {
   file: string;
 }
 
-const lexer = new Lexer(LEXER_TOKENS, { positionTracking: 'full', ensureOptimizations: false });
+const lexer = new Lexer(LEXER_TOKENS, { positionTracking: 'onlyStart', ensureOptimizations: true });
 
 export function positionOf(tok: Tok): Position {
   return { file: tok.file, line: tok.startLine ?? 0, col: tok.startColumn ?? 0 };

@@ -4,7 +4,7 @@
  *
  * Purpose: Chevrotain's IParserErrorMessageProvider for the smtpd.conf grammar. No I/O.
  */
-import type { IParserErrorMessageProvider, IToken, TokenType } from 'chevrotain';
+import type { IParserErrorMessageProvider, IToken, TokenType } from './chevrotain';
 import { hint, shown } from './diagnostics';
 import { StringTok } from './tokens';
 

@@ -5,7 +5,7 @@
  * the syntax tree of ast.ts. Meaning (units, repetitions, references, files) is checked by the
  * builder. No I/O.
  */
-import { EmbeddedActionsParser, type IToken, type TokenType } from 'chevrotain';
+import { EmbeddedActionsParser, type IToken, type TokenType } from './chevrotain';
 import type { Opt, StmtAst, Str, TableItem, TablesAst } from './ast';
 import type { Position } from './diagnostics';
 import { positionOf, tokenValue, type Tok } from './lexer';

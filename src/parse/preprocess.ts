@@ -137,7 +137,7 @@ export class Preprocessor {
       macro.used = true;
       let text = macro.value;
       const next = tokens[i + 1];
-      if (next && next.tokenType === Word && next.startOffset === t.endOffset! + 1) {
+      if (next && next.tokenType === Word && next.startOffset === t.startOffset + t.image.length) {
         text += next.image;
         i++;
       }

@@ -4,7 +4,7 @@
  * Purpose: Chevrotain token types shared by the lexer and the parser. The keyword list is
  * OpenSMTPD 7.x's reserved words; a keyword used as a value must be quoted. No I/O.
  */
-import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
+import { createToken, Lexer, type IToken, type TokenType } from './chevrotain';
 
 /** Characters that end a bare word (besides white space): ( ) { } < > ! = # , */
 export const WORD_STOP = '(){}<>!=#,';
@@ -57,7 +57,22 @@ export const Word = createToken({
   pattern: /(?:[^\s(){}<>!=#,"'$\\]|\\[^\n])(?:[^\s(){}<>!=#,\\]|\\[^\n])*/,
   categories: [StringTok],
   label: 'a word',
+  // The first character is a complement set, which Chevrotain cannot index by itself: list
+  // every character a word may start with (ASCII, Latin-1, and one per block of 256 above, which
+  // is how the lexer indexes larger character codes) so that it can pick patterns by first char.
+  start_chars_hint: wordStartChars(),
 });
+
+function wordStartChars(): string[] {
+  const out: string[] = [];
+  for (let c = 0x21; c < 0x100; c++) {
+    const ch = String.fromCharCode(c);
+    if (c === 0x7f || /\s/.test(ch) || `${WORD_STOP}"'$`.includes(ch)) continue;
+    out.push(ch);
+  }
+  for (let c = 0x100; c < 0x10000; c += 0x100) out.push(String.fromCharCode(c));
+  return out;
+}
 
 /** The reserved words of OpenSMTPD 7.x (parse.y's keyword table). */
 export const KEYWORDS = [
