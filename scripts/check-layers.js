@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Enforces the folder dependency rules of architecture.md §5 on src/:
-//   util/ imports only node:*; mail/ may import util/; bus/ may import util/ and mail/;
-//   parse/ may import util/ and mail/; a worker folder (parent, ctl, lka, queue, scheduler,
-//   smtp, mta, mda) may import bus/, mail/, util/ and the types of parse/config.ts, never
-//   another worker folder. Files directly in src/ (entry points) may import anything.
+//   util/ imports only node:*; log/ (the pino logger) may import util/; mail/ may import
+//   util/; bus/ may import util/, log/ and mail/; parse/ may import util/ and mail/; a worker
+//   folder (parent, ctl, lka, queue, scheduler, smtp, mta, mda) may import bus/, mail/, util/,
+//   log/ and the types of parse/config.ts, never another worker folder. Files directly in
+//   src/ (entry points) may import anything.
 // Usage: node scripts/check-layers.js [SRC_DIR]   (default: the checkout's src/)
 // Prints each violation as file:line: message and exits 1 if there is any.
 'use strict';
@@ -14,11 +15,12 @@ const src = path.resolve(process.argv[2] ?? path.join(__dirname, '..', 'src'));
 const WORKERS = ['parent', 'ctl', 'lka', 'queue', 'scheduler', 'smtp', 'mta', 'mda'];
 const ALLOWED = {
   util: ['util'],
+  log: ['util', 'log'],
   mail: ['util', 'mail'],
-  bus: ['util', 'mail', 'bus'],
+  bus: ['util', 'log', 'mail', 'bus'],
   parse: ['util', 'mail', 'parse'],
 };
-for (const w of WORKERS) ALLOWED[w] = ['bus', 'mail', 'util', w];
+for (const w of WORKERS) ALLOWED[w] = ['bus', 'mail', 'util', 'log', w];
 
 function* files(dir) {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {

@@ -3,9 +3,9 @@
  * ports, with everything it writes under ./var.
  *
  * It prepares ./var (a self-signed certificate for localhost, an empty credentials table),
- * then runs smtpd with -D overrides of the example's macros: loopback address, ports 2525
- * and 2587, the repository's etc/ for aliases and domains. Until the daemon exists this
- * checks the configuration (`smtpd -n -v`).
+ * then runs `smtpd -d` in the foreground with -D overrides of the example's macros (loopback
+ * address, ports 2525 and 2587, the repository's etc/ for aliases and domains) and the spool,
+ * control socket and pid file under ./var. Stop it with Ctrl-C.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -38,7 +38,15 @@ const macros = {
   keyfile: v('pki', 'localhost.key'),
   passwdfile: v('etc', 'passwd'),
 };
-const args = ['-n', '-v', '-f', path.join(root, 'etc', 'smtpd.conf')];
+const args = [
+  '-d',
+  '-f', path.join(root, 'etc', 'smtpd.conf'),
+  '--spool', v('spool'),
+  '--socket', v('run', 'smtpd.sock'),
+  '--pidfile', v('run', 'smtpd.pid'),
+];
+// Started as root (a container, CI): the workers still drop privileges, to nobody.
+if (process.getuid?.() === 0) args.push('--user', 'nobody', '--queue-user', 'nobody');
 for (const [k, val] of Object.entries(macros)) args.push('-D', `${k}=${val}`);
 process.stderr.write(`npm start: smtpd ${args.join(' ')}\n`);
-process.exitCode = main(['node', 'smtpd', ...args]);
+Promise.resolve(main(['node', 'smtpd', ...args])).then((code) => process.exit(code));

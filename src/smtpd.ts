@@ -1,17 +1,39 @@
 /**
- * `smtpd`: the daemon's entry point. Today it checks a configuration (`-n`); the privileged
- * parent and its workers come next (see man/smtpd.8).
+ * `smtpd`: the daemon's entry point: flags, `-n` check mode, and starting the privileged
+ * parent (src/parent/), in the foreground (-d, -F) or detached.
  *
- * Purpose: read flags, load smtpd.conf, print every diagnostic as `file:line:col: message`,
- * and exit 0 (configuration OK), 1 (errors) or 2 (usage). Privileges: none needed for `-n`.
+ * Exit status: 0 (configuration OK / daemon stopped cleanly), 1 (configuration errors, start
+ * failure, crash loop), 2 (usage). Privileges: whatever it was started with; see parent/main.ts.
  */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { formatDiagnostic } from './parse/diagnostics';
 import { dumpConfig } from './parse/dump';
 import { loadConfig } from './parse/load';
+import { runDaemon } from './parent/main';
+import type { DaemonOptions } from './parent/options';
 import { stdio, type Io } from './util/stdio';
 
 export const DEFAULT_CONFIG = '/etc/mail/smtpd.conf';
+export const DETACHED_ENV = 'TSMTPD_DETACHED';
+
+interface Flags {
+  n?: boolean;
+  v?: boolean;
+  d?: boolean;
+  F?: boolean;
+  f: string;
+  D: Record<string, string>;
+  T: string[];
+  spool: string;
+  socket: string;
+  user: string;
+  queueUser: string;
+  pidfile: string;
+  logFile: string;
+}
 
 function collectMacro(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf('=');
@@ -19,26 +41,46 @@ function collectMacro(value: string, previous: Record<string, string>): Record<s
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 
+const TRACE_SUBSYSTEMS = ['imsg'];
+
+function collectTrace(value: string, previous: string[]): string[] {
+  if (!TRACE_SUBSYSTEMS.includes(value)) {
+    throw new InvalidArgumentError(`unknown trace subsystem "${value}" (known: ${TRACE_SUBSYSTEMS.join(', ')})`);
+  }
+  return [...previous, value];
+}
+
 function program(io: Io): Command {
   return new Command('smtpd')
     .description('tsmtpd mail transfer agent')
     .option('-n', 'check the configuration and exit')
-    .option('-v', 'verbose: with -n, print the configuration as understood')
+    .option('-v', 'verbose: with -n, print the configuration as understood; otherwise debug logs')
     .option('-f <file>', 'configuration file', DEFAULT_CONFIG)
     .option('-D <macro=value>', 'define a macro, overriding the configuration file', collectMacro, {})
-    .option('-d', 'foreground, log to stderr (reserved for the daemon)')
-    .option('-F', 'foreground, log to stdout (reserved for the daemon)')
-    .option('-T <trace>', 'trace a subsystem (reserved for the daemon)')
+    .option('-d', 'stay in the foreground, human-readable logs on stderr')
+    .option('-F', 'stay in the foreground, JSON logs on stdout (for a service manager)')
+    .option('-T <subsystem>', 'trace a subsystem: imsg (one log line per bus message)', collectTrace, [])
+    .option('--spool <dir>', 'spool directory', '/var/spool/smtpd')
+    .option('--socket <path>', 'control socket', '/var/run/smtpd.sock')
+    .option('--user <name>', 'user the workers run as (when started as root)', '_smtpd')
+    .option('--queue-user <name>', 'user the queue runs as (when started as root)', '_smtpq')
+    .option('--pidfile <path>', 'pid file', '/var/run/smtpd.pid')
+    .option('--log-file <path>', 'log file of the detached daemon (JSON lines)', '/var/log/smtpd.log')
     .helpOption('-h', 'show this help')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .allowExcessArguments(false);
 }
 
+function loadLines(file: string, macros: Record<string, string>, verbose: boolean) {
+  const r = loadConfig(file, { macros, verbose });
+  return { result: r, lines: r.diagnostics.map(formatDiagnostic) };
+}
+
 /** Check the configuration: prints diagnostics, returns the exit status. */
 export function checkConfig(file: string, macros: Record<string, string>, verbose: boolean, io: Io): number {
-  const result = loadConfig(file, { macros, verbose });
-  for (const d of result.diagnostics) io.err(`${formatDiagnostic(d)}\n`);
+  const { result, lines } = loadLines(file, macros, verbose);
+  for (const l of lines) io.err(`${l}\n`);
   if (!result.config) {
     io.err(`${file}: ${result.errorCount} error${result.errorCount === 1 ? '' : 's'}, configuration not loaded\n`);
     return 1;
@@ -48,7 +90,45 @@ export function checkConfig(file: string, macros: Record<string, string>, verbos
   return 0;
 }
 
-export function main(argv: readonly string[], io: Io = stdio): number {
+function daemonOptions(o: Flags, detached: boolean): DaemonOptions {
+  return {
+    configFile: path.resolve(o.f),
+    macros: o.D,
+    logFormat: o.d ? 'pretty' : 'json',
+    logFd: o.d ? 2 : 1,
+    verbose: Boolean(o.v),
+    trace: o.T,
+    spool: path.resolve(o.spool),
+    socket: path.resolve(o.socket),
+    user: o.user,
+    queueUser: o.queueUser,
+    pidfile: path.resolve(o.pidfile),
+    stopTimeoutMs: detached ? 30_000 : 10_000,
+  };
+}
+
+/** Start a detached copy of this command (same flags) with its output in the log file. */
+function detach(o: Flags, argv: readonly string[], io: Io): number {
+  const check = checkConfig(o.f, o.D, false, { out: () => undefined, err: io.err });
+  if (check !== 0) return check;
+  let fd: number;
+  try {
+    fs.mkdirSync(path.dirname(o.logFile), { recursive: true });
+    fd = fs.openSync(o.logFile, 'a', 0o640);
+  } catch (e) {
+    io.err(`smtpd: cannot open the log file ${o.logFile}: ${(e as Error).message}; use --log-file, or -d / -F\n`);
+    return 1;
+  }
+  const child = spawn(process.execPath, [...process.execArgv, ...argv.slice(1)], {
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, [DETACHED_ENV]: '1' },
+  });
+  child.unref();
+  return 0;
+}
+
+export function main(argv: readonly string[], io: Io = stdio): number | Promise<number> {
   const cmd = program(io);
   try {
     cmd.parse(argv as string[], { from: 'node' });
@@ -56,12 +136,17 @@ export function main(argv: readonly string[], io: Io = stdio): number {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     throw e;
   }
-  const o = cmd.opts<{ n?: boolean; v?: boolean; f: string; D: Record<string, string> }>();
-  if (!o.n) {
-    io.err('smtpd: the daemon is not available yet; use -n to check a configuration\n');
-    return 1;
-  }
-  return checkConfig(o.f, o.D, Boolean(o.v), io);
+  const o = cmd.opts<Flags>();
+  if (o.n) return checkConfig(o.f, o.D, Boolean(o.v), io);
+  const detached = process.env[DETACHED_ENV] === '1';
+  if (!o.d && !o.F && !detached) return detach(o, argv, io);
+  const options = daemonOptions(o, detached);
+  return runDaemon(options, () => {
+    const { result, lines } = loadLines(options.configFile, o.D, false);
+    return { ...(result.config ? { config: result.config } : {}), errors: lines };
+  });
 }
 
-if (require.main === module) process.exitCode = main(process.argv);
+if (require.main === module) {
+  Promise.resolve(main(process.argv)).then((code) => process.exit(code));
+}

@@ -1,0 +1,160 @@
+/**
+ * A typed, framed, bidirectional channel between two processes over a stream socket.
+ *
+ * Purpose: the imsg of tsmtpd. Outgoing messages are framed JSON; incoming frames are decoded
+ * with the pair's decoder before any handler sees them. Requests carry a `reqid` and their
+ * replies an `re`: `request()` resolves with the reply, or rejects on timeout or close.
+ * Backpressure: `send()` returns false when the socket's buffer is full and `drained()` waits
+ * for it to empty. A frame that cannot be decoded is a protocol error: the channel is closed
+ * and `onError` is told (a daemon worker then exits; the control worker drops that client).
+ * Tracing (`-T imsg`): one log line per message in each direction.
+ * Peers: any two processes of the topology, or smtpctl and the control worker.
+ */
+import type { Duplex } from 'node:stream';
+import { decodeJson, encodeJson, FrameReader, DEFAULT_MAX_FRAME } from './frame';
+import type { Decoder } from './schema';
+
+export type Message = { type: string } & Record<string, unknown>;
+
+export interface ChannelOptions<In> {
+  /** for logs: `lka`, `control`, `client` */
+  readonly self: string;
+  readonly peer: string;
+  readonly socket: Duplex;
+  readonly decoder: Decoder<In>;
+  readonly maxFrame?: number;
+  /** called with one line per message when tracing */
+  readonly trace?: (line: string) => void;
+}
+
+export class ChannelClosed extends Error {}
+
+const TRACE_MAX = 300;
+
+export class Channel<In extends { type: string }, Out extends { type: string }> {
+  private readonly reader: FrameReader;
+  private readonly pending = new Map<number, { resolve: (m: In) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private nextReqid = 1;
+  private closed = false;
+  private messageHandler: (msg: In) => void = () => undefined;
+  private errorHandler: (err: Error) => void = () => undefined;
+  private closeHandlers: (() => void)[] = [];
+
+  constructor(private readonly opts: ChannelOptions<In>) {
+    this.reader = new FrameReader(opts.maxFrame ?? DEFAULT_MAX_FRAME);
+    opts.socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    opts.socket.on('error', (err) => this.fail(err));
+    opts.socket.on('close', () => this.shutdown(new ChannelClosed(`channel to ${opts.peer} closed`)));
+  }
+
+  get peer(): string {
+    return this.opts.peer;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  onMessage(handler: (msg: In) => void): this {
+    this.messageHandler = handler;
+    return this;
+  }
+
+  /** a protocol error (bad frame, undecodable message) or a socket error */
+  onError(handler: (err: Error) => void): this {
+    this.errorHandler = handler;
+    return this;
+  }
+
+  onClose(handler: () => void): this {
+    this.closeHandlers.push(handler);
+    return this;
+  }
+
+  /** Send a message; false means the peer is slow: wait for drained() before sending more. */
+  send(msg: Out): boolean {
+    if (this.closed) throw new ChannelClosed(`channel to ${this.opts.peer} is closed`);
+    this.traceLine('->', msg);
+    return this.opts.socket.write(encodeJson(msg));
+  }
+
+  drained(): Promise<void> {
+    const s = this.opts.socket as Duplex & { writableNeedDrain?: boolean };
+    if (!s.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => s.once('drain', () => resolve()));
+  }
+
+  /** Send a request (its reqid is filled in) and wait for the message that answers it. */
+  request<R extends In>(msg: Omit<Out, 'reqid'>, timeoutMs = 5000): Promise<R> {
+    const reqid = this.nextReqid++;
+    return new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(reqid);
+        reject(new Error(`no answer from ${this.opts.peer} to ${msg.type} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      this.pending.set(reqid, { resolve: resolve as (m: In) => void, reject, timer });
+      try {
+        this.send({ ...msg, reqid } as unknown as Out);
+      } catch (e) {
+        clearTimeout(timer);
+        this.pending.delete(reqid);
+        reject(e as Error);
+      }
+    });
+  }
+
+  close(): void {
+    this.opts.socket.end();
+    this.shutdown(new ChannelClosed(`channel to ${this.opts.peer} closed`));
+  }
+
+  private receive(chunk: Buffer): void {
+    let msgs: In[];
+    try {
+      msgs = this.reader.push(chunk).map((f) => this.opts.decoder.decode(decodeJson(f), ''));
+    } catch (e) {
+      this.fail(new Error(`malformed message from ${this.opts.peer}: ${(e as Error).message}`));
+      return;
+    }
+    for (const msg of msgs) {
+      if (this.closed) return;
+      this.traceLine('<-', msg);
+      const re = (msg as { re?: unknown }).re;
+      const waiting = typeof re === 'number' ? this.pending.get(re) : undefined;
+      if (waiting) {
+        clearTimeout(waiting.timer);
+        this.pending.delete(re as number);
+        waiting.resolve(msg);
+      } else {
+        this.messageHandler(msg);
+      }
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.closed) return;
+    this.opts.socket.destroy();
+    this.shutdown(err);
+    this.errorHandler(err);
+  }
+
+  private shutdown(reason: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(reason);
+    }
+    this.pending.clear();
+    for (const h of this.closeHandlers) h();
+  }
+
+  private traceLine(dir: '->' | '<-', msg: { type: string }): void {
+    if (!this.opts.trace) return;
+    const { type, ...rest } = msg as Message;
+    const body = JSON.stringify(rest);
+    const shown = body.length > TRACE_MAX ? `${body.slice(0, TRACE_MAX)}...` : body;
+    this.opts.trace(`imsg: ${this.opts.self} ${dir} ${this.opts.peer} ${type} ${shown}`);
+  }
+}

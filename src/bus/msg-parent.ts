@@ -1,0 +1,38 @@
+/**
+ * Messages between the parent and each worker, over the worker's IPC channel (fork).
+ *
+ * parent -> worker: WORKER_CONFIG (its part of the configuration and how to run), then
+ * WORKER_CHANNEL (with a socket handle: a direct channel to a peer; again whenever that peer is
+ * restarted), WORKER_RELOAD (a new configuration after SIGHUP), WORKER_SHUTDOWN, PING.
+ * worker -> parent: WORKER_READY (privileges dropped, ready for channels), PONG.
+ */
+import { COMMON_MESSAGES } from './msg-common';
+import { arr, bool, int, json, lit, obj, opt, str, union, type Infer } from './schema';
+import { WORKERS } from './topology';
+
+export const ToWorker = union({
+  ...COMMON_MESSAGES,
+  WORKER_CONFIG: {
+    name: lit(...WORKERS),
+    config: json,
+    /** who to become once started (when started as root); absent otherwise */
+    user: opt(obj({ name: str, uid: int, gid: int })),
+    /** group given access to the control socket (the queue user's group), when root */
+    socketGid: opt(int),
+    spool: str,
+    socket: str,
+    trace: arr(str),
+    logFormat: lit('pretty', 'json'),
+    verbose: bool,
+  },
+  WORKER_CHANNEL: { peer: lit(...WORKERS) },
+  WORKER_RELOAD: { config: json },
+  WORKER_SHUTDOWN: {},
+});
+export type ToWorker = Infer<typeof ToWorker>;
+
+export const ToParent = union({
+  ...COMMON_MESSAGES,
+  WORKER_READY: { pid: int, uid: int, gid: int },
+});
+export type ToParent = Infer<typeof ToParent>;

@@ -1,0 +1,171 @@
+/**
+ * The skeleton every worker process runs on, in OpenSMTPD's fixed order: take the
+ * configuration from the parent, open what needs root (beforeDrop), drop privileges and prove
+ * it, tell the parent READY, then accept direct channels to peers and serve messages.
+ *
+ * Purpose: one place for the life cycle of a worker: IPC with the parent (decoded like every
+ * other channel), peer channels (replaced when a peer restarts), PING/PONG, reload, shutdown,
+ * and exit when the parent is gone or a peer sends a malformed frame (the parent restarts us).
+ * Privileges: starts as the parent's user, drops to its own before the first channel.
+ */
+import type { Socket } from 'node:net';
+import { createLogger, type Logger } from '../log/logger';
+import { dropPrivileges, currentIdentity } from '../util/privileges';
+import { Channel } from './channel';
+import { ToParent, ToWorker } from './msg-parent';
+import { decoderFor, type PeerMessage } from './msg-workers';
+import { DecodeError, dispatch, type Handlers } from './schema';
+import type { WorkerName } from './topology';
+
+export type PeerChannel = Channel<PeerMessage, PeerMessage>;
+type ConfigMsg = Extract<ToWorker, { type: 'WORKER_CONFIG' }>;
+
+export interface WorkerContext {
+  readonly name: WorkerName;
+  readonly log: Logger;
+  /** this worker's part of the configuration (replaced on reload) */
+  config: unknown;
+  readonly settings: Omit<ConfigMsg, 'type' | 'config'>;
+  readonly peers: Map<WorkerName, PeerChannel>;
+  /** ask the parent whether it is alive: resolves with its pid */
+  pingParent(timeoutMs?: number): Promise<number>;
+}
+
+export interface WorkerHooks {
+  /** runs before privileges are dropped (as root when started as root) */
+  beforeDrop?(): void | Promise<void>;
+  /** a message other than PING/PONG from a peer */
+  onPeerMessage?(peer: WorkerName, msg: PeerMessage): void;
+  onPeer?(peer: WorkerName, channel: PeerChannel): void;
+  onReload?(): void;
+  onShutdown?(): void | Promise<void>;
+}
+
+function sendToParent(msg: ToParent): void {
+  process.send?.(msg);
+}
+
+export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => WorkerHooks): void {
+  process.title = `smtpd: ${name}`;
+  // The parent coordinates stopping and reloading: signals meant for the daemon are its own.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => undefined);
+  let ctx: WorkerContext | undefined;
+  let hooks: WorkerHooks = {};
+  let ready = false;
+  let nextReqid = 1;
+  const parentWaits = new Map<number, (pid: number) => void>();
+  const early = (what: string) => {
+    process.stderr.write(`smtpd: ${name}: ${what} before its configuration\n`);
+    process.exit(1);
+  };
+
+  const fatal = (event: string, err: unknown): never => {
+    const message = err instanceof Error ? err.message : String(err);
+    if (ctx) ctx.log.fatal({ event }, message);
+    else process.stderr.write(`smtpd: ${name}: ${event}: ${message}\n`);
+    process.exit(1);
+  };
+
+  const addPeer = (peer: WorkerName, socket: Socket) => {
+    if (!ctx || !ready) early('a channel');
+    const c = ctx!;
+    const channel: PeerChannel = new Channel({
+      self: name,
+      peer,
+      socket,
+      decoder: decoderFor(name, peer),
+      ...(c.settings.trace.includes('imsg') ? { trace: (line: string) => c.log.info({ event: 'imsg' }, line) } : {}),
+    });
+    const old = c.peers.get(peer);
+    c.peers.set(peer, channel);
+    old?.close();
+    channel
+      .onMessage((msg) => {
+        if (msg.type === 'PING') channel.send({ type: 'PONG', re: msg.reqid, pid: process.pid, name });
+        else hooks.onPeerMessage?.(peer, msg);
+      })
+      .onError((err) => fatal('protocol-error', err))
+      .onClose(() => {
+        if (c.peers.get(peer) === channel) c.peers.delete(peer);
+        c.log.debug({ event: 'peer-closed', peer });
+      });
+    c.log.debug({ event: 'peer-connected', peer });
+    hooks.onPeer?.(peer, channel);
+  };
+
+  const configure = async (msg: ConfigMsg) => {
+    const { type: _t, config, ...settings } = msg;
+    const log = createLogger({ worker: name, format: settings.logFormat, verbose: settings.verbose });
+    ctx = {
+      name,
+      log,
+      config,
+      settings,
+      peers: new Map(),
+      pingParent: (timeoutMs = 2000) =>
+        new Promise<number>((resolve, reject) => {
+          const reqid = nextReqid++;
+          const timer = setTimeout(() => {
+            parentWaits.delete(reqid);
+            reject(new Error('the parent did not answer'));
+          }, timeoutMs);
+          parentWaits.set(reqid, (pid) => {
+            clearTimeout(timer);
+            resolve(pid);
+          });
+          sendToParent({ type: 'PING', reqid });
+        }),
+    };
+    hooks = makeHooks(ctx);
+    await hooks.beforeDrop?.();
+    const id = settings.user ? dropPrivileges(settings.user.name, settings.user.uid, settings.user.gid) : currentIdentity();
+    ready = true;
+    log.info({ event: 'worker-started', uid: id.uid, gid: id.gid });
+    sendToParent({ type: 'WORKER_READY', pid: process.pid, uid: id.uid, gid: id.gid });
+  };
+
+  const handlers: Handlers<ToWorker, void> = {
+    WORKER_CONFIG: (m) => {
+      if (ctx) fatal('protocol-error', new Error('a second WORKER_CONFIG'));
+      configure(m).catch((e) => fatal('start-failed', e));
+    },
+    WORKER_CHANNEL: () => fatal('protocol-error', new Error('WORKER_CHANNEL without a socket')),
+    WORKER_RELOAD: (m) => {
+      if (!ctx) early('a reload');
+      ctx!.config = m.config;
+      hooks.onReload?.();
+      ctx!.log.info({ event: 'config-reloaded' });
+    },
+    WORKER_SHUTDOWN: () => {
+      ctx?.log.info({ event: 'worker-stopping' });
+      Promise.resolve(hooks.onShutdown?.())
+        .catch((e) => ctx?.log.error({ event: 'shutdown-error' }, String(e)))
+        .finally(() => process.exit(0));
+    },
+    PING: (m) => sendToParent({ type: 'PONG', re: m.reqid, pid: process.pid, name }),
+    PONG: (m) => {
+      parentWaits.get(m.re)?.(m.pid);
+      parentWaits.delete(m.re);
+    },
+  };
+
+  process.on('message', (raw: unknown, handle: unknown) => {
+    let msg: ToWorker;
+    try {
+      msg = ToWorker.decode(raw, '');
+    } catch (e) {
+      fatal('protocol-error', e instanceof DecodeError ? new Error(`from parent: ${e.message}`) : e);
+      return;
+    }
+    if (msg.type === 'WORKER_CHANNEL') {
+      if (!handle) fatal('protocol-error', new Error('WORKER_CHANNEL without a socket'));
+      addPeer(msg.peer, handle as Socket);
+      return;
+    }
+    dispatch(handlers, msg);
+  });
+  process.on('disconnect', () => {
+    ctx?.log.info({ event: 'parent-gone' }, 'the parent process is gone: exiting');
+    process.exit(1);
+  });
+}

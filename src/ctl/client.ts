@@ -1,0 +1,58 @@
+/**
+ * The client side of the control socket (smtpctl, tests): connect, exchange BUS_VERSION, and
+ * send requests. Errors say what to do: daemon not running (and where the socket was looked
+ * for), permission denied, version mismatch.
+ */
+import * as net from 'node:net';
+import { Channel } from '../bus/channel';
+import { ToClient, type FromClient } from '../bus/msg-control-client';
+import { BUS_VERSION } from '../bus/version';
+
+export class ControlError extends Error {}
+
+export class ControlClient {
+  private constructor(private readonly ch: Channel<ToClient, FromClient>) {}
+
+  static connect(socketPath: string, timeoutMs = 5000): Promise<ControlClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(socketPath);
+      const fail = (e: NodeJS.ErrnoException) => {
+        socket.destroy();
+        if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') {
+          reject(new ControlError(`smtpd is not running: no control socket at ${socketPath} (start smtpd, or name the socket with -s)`));
+        } else if (e.code === 'EACCES') {
+          reject(new ControlError(`permission denied on ${socketPath}: run as root or as a member of the queue user's group`));
+        } else reject(new ControlError(`cannot connect to ${socketPath}: ${e.message}`));
+      };
+      socket.once('error', fail);
+      socket.once('connect', () => {
+        socket.off('error', fail);
+        const ch = new Channel<ToClient, FromClient>({ self: 'client', peer: 'control', socket, decoder: ToClient });
+        const timer = setTimeout(() => {
+          ch.close();
+          reject(new ControlError('smtpd did not answer on the control socket'));
+        }, timeoutMs);
+        ch.onMessage((m) => {
+          clearTimeout(timer);
+          if (m.type === 'HELLO') resolve(new ControlClient(ch));
+          else {
+            ch.close();
+            reject(new ControlError(m.type === 'ERROR' ? m.message : `unexpected ${m.type} from smtpd`));
+          }
+        });
+        ch.onError((e) => reject(new ControlError(e.message)));
+        ch.send({ type: 'HELLO', version: BUS_VERSION });
+      });
+    });
+  }
+
+  async status(timeoutMs = 5000): Promise<Record<string, string>> {
+    const r = await this.ch.request({ type: 'STATUS' }, timeoutMs);
+    if (r.type === 'STATUS_REPLY') return r.processes;
+    throw new ControlError(r.type === 'ERROR' ? r.message : `unexpected ${r.type} from smtpd`);
+  }
+
+  close(): void {
+    this.ch.close();
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * Each worker receives only its part of the configuration.
+ */
+import type { Config } from '../parse/config';
+import type { WorkerName } from '../bus/topology';
+
+export function configFor(name: WorkerName, c: Config): unknown {
+  switch (name) {
+    case 'control':
+      return {};
+    case 'lka':
+      return { tables: c.tables, rules: c.rules, actions: c.actions, listeners: c.listeners, procs: c.procs, filters: c.filters, smtp: { subAddrDelim: c.smtp.subAddrDelim }, admd: c.admd };
+    case 'queue':
+      return { queue: c.queue };
+    case 'scheduler':
+      return { bounceWarnInterval: c.bounceWarnInterval, queueTtl: c.queue.ttl, limits: c.scheduler.limits, actionTtl: c.actions.map((a) => [a.name, a.ttl]) };
+    case 'smtp':
+      return { listeners: c.listeners, smtp: c.smtp, pki: c.pki.map((p) => p.name), admd: c.admd };
+    case 'mta':
+      return { mta: c.mta, actions: c.actions.filter((a) => a.kind === 'relay'), pki: c.pki.map((p) => p.name), ca: c.ca, srs: c.srs };
+    case 'mda':
+      return { mda: c.mda, actions: c.actions.filter((a) => a.kind === 'local') };
+  }
+}

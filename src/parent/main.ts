@@ -1,0 +1,85 @@
+/**
+ * Starting the daemon: check who we are and who the workers will be, prepare the spool and
+ * run directories and the pid file, then run the Daemon until it stops.
+ *
+ * Privileges: as root, the workers become --user (and --queue-user for the queue); a missing
+ * user is a clear error naming the fix. As a normal user everything runs as that user, with
+ * one warning (this is what `npm start` does).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createLogger, type Logger } from '../log/logger';
+import { currentIdentity } from '../util/privileges';
+import { lookupUser } from '../util/users';
+import { Daemon, type ConfigLoader, type Identity } from './daemon';
+import type { DaemonOptions } from './options';
+
+export class StartError extends Error {}
+
+function userOrFail(name: string, role: string): Identity {
+  const u = lookupUser(name);
+  if (!u) {
+    throw new StartError(
+      `the ${role} user "${name}" does not exist: create it (useradd --system --home-dir /var/empty --shell /usr/sbin/nologin ${name}) or name another with --${role === 'queue' ? 'queue-user' : 'user'}`,
+    );
+  }
+  if (u.uid === 0) throw new StartError(`the ${role} user "${name}" is root: workers must not run as root`);
+  return { name: u.name, uid: u.uid, gid: u.gid };
+}
+
+function prepareDirs(o: DaemonOptions, queue: Identity | undefined): void {
+  fs.mkdirSync(o.spool, { recursive: true, mode: 0o700 });
+  if (queue) fs.chownSync(o.spool, queue.uid, queue.gid);
+  fs.chmodSync(o.spool, 0o700);
+  fs.mkdirSync(path.dirname(o.socket), { recursive: true, mode: 0o755 });
+  fs.mkdirSync(path.dirname(o.pidfile), { recursive: true, mode: 0o755 });
+}
+
+function writePidfile(file: string): void {
+  try {
+    const old = Number(fs.readFileSync(file, 'utf8').trim());
+    if (old > 0 && old !== process.pid) {
+      process.kill(old, 0);
+      throw new StartError(`smtpd is already running with pid ${old} (${file}); stop it first`);
+    }
+  } catch (e) {
+    if (e instanceof StartError) throw e;
+    // no pid file, or a stale one: ours replaces it
+  }
+  fs.writeFileSync(file, `${process.pid}\n`, { mode: 0o644 });
+}
+
+/** Run the daemon in this process until it stops; returns the exit status. */
+export async function runDaemon(options: DaemonOptions, load: ConfigLoader, log?: Logger): Promise<number> {
+  const logger = log ?? createLogger({ worker: 'parent', format: options.logFormat, verbose: options.verbose, fd: options.logFd });
+  process.title = 'smtpd: parent';
+  const first = load();
+  if (!first.config) {
+    for (const line of first.errors) logger.error({ event: 'config-error' }, line);
+    return 1;
+  }
+  let users: { daemon: Identity; queue: Identity } | undefined;
+  const me = currentIdentity();
+  try {
+    if (me.uid === 0) {
+      users = { daemon: userOrFail(options.user, 'daemon'), queue: userOrFail(options.queueUser, 'queue') };
+    } else {
+      logger.warn({ event: 'not-root', uid: me.uid }, `not started as root: every worker runs as uid ${me.uid}, without privilege separation`);
+    }
+    prepareDirs(options, users?.queue);
+    writePidfile(options.pidfile);
+  } catch (e) {
+    logger.fatal({ event: 'start-failed' }, (e as Error).message);
+    return 1;
+  }
+  const daemon = new Daemon(
+    { options, log: logger, load, workerEntry: path.join(__dirname, '..', 'worker.js'), ...(users ? { users } : {}) },
+    first.config,
+  );
+  logger.info({ event: 'daemon-starting', config: options.configFile, spool: options.spool, socket: options.socket });
+  daemon.start();
+  const code = await daemon.stopped;
+  fs.rmSync(options.socket, { force: true });
+  fs.rmSync(options.pidfile, { force: true });
+  return code;
+}
