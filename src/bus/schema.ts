@@ -43,8 +43,12 @@ export const bool: Decoder<boolean> = make('a boolean', (v, p) => {
   return v;
 });
 
-/** Any JSON value, for payloads another module validates (the Config, checked when parsed). */
-export const json: Decoder<unknown> = make('any value', (v) => v);
+/** Any JSON value (but present), for payloads another module validates (the Config, checked
+ * when it was parsed). */
+export const json: Decoder<unknown> = make('a value', (v, p) => {
+  if (v === undefined) throw new DecodeError(p, 'a value');
+  return v;
+});
 
 export function lit<const L extends readonly (string | number)[]>(...values: L): Decoder<L[number]> {
   const d = `one of ${values.map((x) => JSON.stringify(x)).join(', ')}`;

@@ -1,0 +1,104 @@
+// Channels over a real Unix socket pair: request/reply, messages in order, backpressure,
+// malformed frames end the channel with an error, closing rejects pending requests.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Channel, ChannelClosed } from './channel';
+import { encodeJson } from './frame';
+import { PeerMessage } from './msg-workers';
+
+function pair(): Promise<[net.Socket, net.Socket]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-ch-'));
+  const file = path.join(dir, 's');
+  return new Promise((resolve) => {
+    const server = net.createServer((s) => {
+      server.close();
+      resolve([client, s]);
+    });
+    let client: net.Socket;
+    server.listen(file, () => (client = net.connect(file)));
+  });
+}
+
+type Ch = Channel<PeerMessage, PeerMessage>;
+function channels(a: net.Socket, b: net.Socket, trace?: string[]): [Ch, Ch] {
+  const t = trace ? { trace: (l: string) => trace.push(l) } : {};
+  return [
+    new Channel({ self: 'lka', peer: 'queue', socket: a, decoder: PeerMessage, ...t }),
+    new Channel({ self: 'queue', peer: 'lka', socket: b, decoder: PeerMessage }),
+  ];
+}
+
+test('request and reply are matched by reqid; other messages reach the handler in order', async () => {
+  const [a, b] = await pair();
+  const trace: string[] = [];
+  const [ca, cb] = channels(a, b, trace);
+  cb.onMessage((m) => {
+    if (m.type === 'PING') cb.send({ type: 'PONG', re: m.reqid, pid: 42, name: 'queue' });
+  });
+  const replies = await Promise.all([1, 2, 3].map(() => ca.request({ type: 'PING' })));
+  assert.deepEqual(replies.map((r) => r.type === 'PONG' && r.re), [1, 2, 3]);
+  assert.equal(trace[0], 'imsg: lka -> queue PING {"reqid":1}');
+  assert.match(trace.find((l) => l.includes('<-'))!, /^imsg: lka <- queue PONG \{"re":\d,"pid":42,"name":"queue"\}$/);
+  ca.close();
+  cb.close();
+});
+
+test('many messages with backpressure all arrive, in order', async () => {
+  const [a, b] = await pair();
+  const [ca, cb] = channels(a, b);
+  const got: number[] = [];
+  const done = new Promise<void>((resolve) =>
+    cb.onMessage((m) => {
+      if (m.type === 'PING') got.push(m.reqid);
+      if (got.length === 20000) resolve();
+    }),
+  );
+  for (let i = 0; i < 20000; i++) {
+    if (!ca.send({ type: 'PING', reqid: i })) await ca.drained();
+  }
+  await done;
+  assert.deepEqual(got.slice(0, 3), [0, 1, 2]);
+  assert.equal(got[19999], 19999);
+  ca.close();
+  cb.close();
+});
+
+test('a malformed message ends the channel with an error naming the peer', async () => {
+  const [a, b] = await pair();
+  const [, cb] = channels(a, b);
+  const err = new Promise<Error>((resolve) => cb.onError(resolve));
+  a.write(encodeJson({ type: 'PING', reqid: 'one' }));
+  assert.match((await err).message, /malformed message from lka: reqid: expected an integer/);
+  assert.ok(cb.isClosed);
+});
+
+test('garbage bytes end the channel with an error', async () => {
+  const [a, b] = await pair();
+  const [, cb] = channels(a, b);
+  const err = new Promise<Error>((resolve) => cb.onError(resolve));
+  a.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+  assert.match((await err).message, /^malformed message from lka: frame of \d+ bytes is over the limit/);
+  assert.ok(cb.isClosed);
+  a.destroy();
+});
+
+test('a pending request is rejected when the channel closes', async () => {
+  const [a, b] = await pair();
+  const [ca, cb] = channels(a, b);
+  const pending = ca.request({ type: 'PING' });
+  cb.close();
+  await assert.rejects(pending, ChannelClosed);
+  assert.ok(ca.isClosed);
+});
+
+test('a request without an answer times out', async () => {
+  const [a, b] = await pair();
+  const [ca, cb] = channels(a, b);
+  await assert.rejects(ca.request({ type: 'PING' }, 50), /no answer from queue to PING within 50 ms/);
+  ca.close();
+  cb.close();
+});

@@ -1,0 +1,81 @@
+// Every message type of every union round-trips through its decoder; garbage is rejected with
+// the path of the wrong field; handler tables dispatch by type.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FromClient, ToClient } from './msg-control-client';
+import { ToParent, ToWorker } from './msg-parent';
+import { PeerMessage } from './msg-workers';
+import { DecodeError, dispatch, type Handlers, type UnionDecoder } from './schema';
+
+const SAMPLES: Record<string, Record<string, unknown>[]> = {
+  ToWorker: [
+    { type: 'PING', reqid: 1 },
+    { type: 'PONG', re: 1, pid: 10, name: 'parent' },
+    { type: 'WORKER_CONFIG', name: 'lka', config: { tables: [] }, spool: '/s', socket: '/r/s.sock', trace: ['imsg'], logFormat: 'json', verbose: false },
+    { type: 'WORKER_CONFIG', name: 'queue', config: {}, user: { name: '_smtpq', uid: 101, gid: 102 }, socketGid: 102, spool: '/s', socket: '/x', trace: [], logFormat: 'pretty', verbose: true },
+    { type: 'WORKER_CHANNEL', peer: 'queue' },
+    { type: 'WORKER_RELOAD', config: { any: ['thing'] } },
+    { type: 'WORKER_SHUTDOWN' },
+  ],
+  ToParent: [
+    { type: 'PING', reqid: 7 },
+    { type: 'PONG', re: 7, pid: 11, name: 'lka' },
+    { type: 'WORKER_READY', pid: 11, uid: 100, gid: 100 },
+  ],
+  FromClient: [
+    { type: 'PING', reqid: 2 },
+    { type: 'PONG', re: 2, pid: 1, name: 'client' },
+    { type: 'HELLO', version: 1 },
+    { type: 'STATUS', reqid: 3 },
+  ],
+  ToClient: [
+    { type: 'PING', reqid: 2 },
+    { type: 'PONG', re: 2, pid: 1, name: 'control' },
+    { type: 'HELLO', version: 1 },
+    { type: 'STATUS_REPLY', re: 3, processes: { lka: 'ok pid 4' } },
+    { type: 'ERROR', message: 'no' },
+    { type: 'ERROR', re: 3, message: 'no' },
+  ],
+  PeerMessage: [
+    { type: 'PING', reqid: 5 },
+    { type: 'PONG', re: 5, pid: 12, name: 'queue' },
+  ],
+};
+
+const UNIONS: Record<string, UnionDecoder<{ type: string }>> = { ToWorker, ToParent, FromClient, ToClient, PeerMessage };
+
+test('every message type of every union has a sample that round-trips through JSON and its decoder', () => {
+  for (const [name, decoder] of Object.entries(UNIONS)) {
+    const samples = SAMPLES[name]!;
+    assert.deepEqual([...new Set(samples.map((s) => s.type))].sort(), [...decoder.types].sort(), `${name}: a sample per type`);
+    for (const s of samples) assert.deepEqual(decoder.decode(JSON.parse(JSON.stringify(s)), ''), s, `${name} ${String(s.type)}`);
+  }
+});
+
+test('garbage is rejected with the path of the first wrong field', () => {
+  const bad: [unknown, RegExp][] = [
+    [null, /type: expected one of/],
+    ['PING', /type: expected one of/],
+    [{ type: 'NOPE' }, /type: expected one of PING, PONG/],
+    [{ type: 'PING' }, /reqid: expected an integer/],
+    [{ type: 'PING', reqid: 1.5 }, /reqid: expected an integer/],
+    [{ type: 'PING', reqid: 1, extra: true }, /extra: expected no such field/],
+    [{ type: 'WORKER_CONFIG', name: 'evil', config: {}, spool: '', socket: '', trace: [], logFormat: 'json', verbose: false }, /name: expected one of/],
+    [{ type: 'WORKER_CONFIG', name: 'lka', config: {}, user: { name: 'x', uid: '0', gid: 0 }, spool: '', socket: '', trace: [], logFormat: 'json', verbose: false }, /user\.uid: expected an integer/],
+    [{ type: 'WORKER_CONFIG', name: 'lka', config: {}, spool: '', socket: '', trace: [1], logFormat: 'json', verbose: false }, /trace\[0\]: expected a string/],
+  ];
+  for (const [value, re] of bad) {
+    assert.throws(() => ToWorker.decode(value, ''), (e: unknown) => e instanceof DecodeError && re.test(e.message), JSON.stringify(value));
+  }
+});
+
+test('handler tables dispatch by type', () => {
+  const seen: string[] = [];
+  const handlers: Handlers<PeerMessage, void> = {
+    PING: (m) => seen.push(`ping ${m.reqid}`),
+    PONG: (m) => seen.push(`pong ${m.re} ${m.name}`),
+  };
+  dispatch(handlers, { type: 'PING', reqid: 1 });
+  dispatch(handlers, { type: 'PONG', re: 1, pid: 2, name: 'x' });
+  assert.deepEqual(seen, ['ping 1', 'pong 1 x']);
+});

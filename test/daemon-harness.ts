@@ -1,0 +1,157 @@
+/**
+ * Starting the real smtpd (bin/smtpd -d) for end-to-end tests, in a temporary directory with
+ * its own spool, control socket and pid file; reading its logs; asking it for its status over
+ * the control socket; and the system users the tests need (created when missing: CI runs as
+ * root on a fresh machine).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ControlClient } from '../src/ctl/client';
+import { fromRoot } from './helpers';
+
+export const WORKER_NAMES = ['control', 'lka', 'queue', 'scheduler', 'smtp', 'mta', 'mda'];
+
+export interface TestUser {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** A system user, created with useradd when it does not exist (needs root). */
+export function ensureUser(name: string): TestUser {
+  const read = () => execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).trim().split(':');
+  let f: string[];
+  try {
+    f = read();
+  } catch {
+    execFileSync('useradd', ['--system', '--no-create-home', '--home-dir', '/var/empty', '--shell', '/usr/sbin/nologin', '--user-group', name]);
+    f = read();
+  }
+  return { name, uid: Number(f[2]), gid: Number(f[3]) };
+}
+
+export function assertRoot(): void {
+  if (process.getuid?.() !== 0) throw new Error('this test starts the daemon as root and creates users: run it as root (CI does)');
+}
+
+export interface DaemonRun {
+  readonly proc: ChildProcess;
+  readonly dir: string;
+  readonly conf: string;
+  readonly socket: string;
+  readonly pidfile: string;
+  readonly spool: string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  logs(): string;
+  waitLog(re: RegExp, timeoutMs?: number): Promise<string>;
+  status(): Promise<Record<string, string>>;
+  /** wait until every process answers; returns their pids by name */
+  waitHealthy(timeoutMs?: number, differentFrom?: Record<string, number>): Promise<Record<string, number>>;
+}
+
+export interface StartOptions {
+  readonly conf?: string;
+  /** run the daemon as this user instead of the test's (root) user */
+  readonly as?: TestUser;
+  readonly args?: readonly string[];
+}
+
+export const SIMPLE_CONF = 'action "local" mbox\nmatch for local action "local"\n';
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function startDaemon(opts: StartOptions = {}): Promise<DaemonRun> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-daemon-'));
+  const conf = path.join(dir, 'smtpd.conf');
+  fs.writeFileSync(conf, opts.conf ?? SIMPLE_CONF);
+  fs.mkdirSync(path.join(dir, 'run'));
+  if (opts.as) {
+    for (const p of [dir, conf, path.join(dir, 'run')]) fs.chownSync(p, opts.as.uid, opts.as.gid);
+  }
+  const socket = path.join(dir, 'run', 'smtpd.sock');
+  const pidfile = path.join(dir, 'run', 'smtpd.pid');
+  const spool = path.join(dir, 'spool');
+  const args = [fromRoot('bin', 'smtpd'), '-d', '-f', conf, '--spool', spool, '--socket', socket, '--pidfile', pidfile, ...(opts.args ?? [])];
+  const proc = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.as ? { uid: opts.as.uid, gid: opts.as.gid } : {}),
+  });
+  let logs = '';
+  proc.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const run: DaemonRun = {
+    proc,
+    dir,
+    conf,
+    socket,
+    pidfile,
+    spool,
+    exited,
+    logs: () => logs,
+    async waitLog(re, timeoutMs = 10_000) {
+      const end = Date.now() + timeoutMs;
+      while (Date.now() < end) {
+        const m = re.exec(logs);
+        if (m) return m[0];
+        await sleep(50);
+      }
+      throw new Error(`no log line matching ${re} within ${timeoutMs} ms; logs:\n${logs}`);
+    },
+    async status() {
+      const c = await ControlClient.connect(socket, 3000);
+      try {
+        return await c.status(3000);
+      } finally {
+        c.close();
+      }
+    },
+    async waitHealthy(timeoutMs = 10_000, differentFrom) {
+      const end = Date.now() + timeoutMs;
+      let last = '';
+      while (Date.now() < end) {
+        try {
+          const s = await run.status();
+          const pids: Record<string, number> = {};
+          for (const [k, v] of Object.entries(s)) {
+            const m = /^ok pid (\d+)$/.exec(v);
+            if (m) pids[k] = Number(m[1]);
+          }
+          const all = ['parent', ...WORKER_NAMES].every((n) => pids[n] !== undefined);
+          const changed = !differentFrom || Object.entries(differentFrom).every(([k, v]) => pids[k] !== v);
+          if (all && changed) return pids;
+          last = JSON.stringify(s);
+        } catch (e) {
+          last = (e as Error).message;
+        }
+        await sleep(100);
+      }
+      throw new Error(`the daemon did not become healthy within ${timeoutMs} ms (last: ${last}); logs:\n${logs}`);
+    },
+  };
+  return run;
+}
+
+/** `user pid ppid args` of every process */
+export function processTable(): { user: string; pid: number; ppid: number; args: string }[] {
+  const out = execFileSync('ps', ['-eo', 'user:32=,pid=,ppid=,args='], { encoding: 'utf8' });
+  return out.split('\n').filter(Boolean).map((l) => {
+    const m = /^\s*(\S+)\s+(\d+)\s+(\d+)\s+(.*)$/.exec(l)!;
+    return { user: m[1]!, pid: Number(m[2]), ppid: Number(m[3]), args: m[4]! };
+  });
+}
+
+export async function stopDaemon(run: DaemonRun): Promise<void> {
+  if (run.proc.exitCode === null && run.proc.signalCode === null) {
+    run.proc.kill('SIGTERM');
+    const t = setTimeout(() => run.proc.kill('SIGKILL'), 15_000);
+    await run.exited;
+    clearTimeout(t);
+  }
+}

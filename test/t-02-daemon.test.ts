@@ -1,0 +1,130 @@
+/**
+ * Scenario: the daemon's processes. Started as root, only the parent stays root and every
+ * worker runs as its user, titled `smtpd: NAME`; started as a normal user, everything runs as
+ * that user with one warning. Each worker killed with SIGKILL comes back and the daemon still
+ * answers; SIGHUP reloads a good configuration and keeps the old one on a broken one; SIGTERM
+ * stops everything with status 0; a worker that keeps dying stops the daemon.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import {
+  assertRoot,
+  ensureUser,
+  processTable,
+  SIMPLE_CONF,
+  startDaemon,
+  stopDaemon,
+  WORKER_NAMES,
+  type DaemonRun,
+} from './daemon-harness';
+
+const runs: DaemonRun[] = [];
+after(async () => {
+  for (const r of runs) await stopDaemon(r);
+});
+
+async function start(...args: Parameters<typeof startDaemon>): Promise<DaemonRun> {
+  const r = await startDaemon(...args);
+  runs.push(r);
+  return r;
+}
+
+function children(parentPid: number) {
+  return processTable().filter((p) => p.ppid === parentPid);
+}
+
+test('as root: only the parent runs as root; each worker as its user, titled smtpd: NAME', async () => {
+  assertRoot();
+  const daemonUser = ensureUser('_smtpd');
+  const queueUser = ensureUser('_smtpq');
+  const d = await start();
+  const pids = await d.waitHealthy();
+  const parent = processTable().find((p) => p.pid === pids.parent)!;
+  assert.equal(parent.user, 'root');
+  assert.equal(parent.args, 'smtpd: parent');
+  const kids = children(pids.parent!);
+  assert.deepEqual(kids.map((k) => k.args).sort(), WORKER_NAMES.map((n) => `smtpd: ${n}`).sort());
+  for (const k of kids) {
+    const expected = k.args === 'smtpd: queue' ? queueUser.name : daemonUser.name;
+    assert.equal(k.user, expected, `${k.args} runs as ${k.user}`);
+  }
+  assert.equal(Number(fs.readFileSync(d.pidfile, 'utf8')), pids.parent);
+  const sock = fs.statSync(d.socket);
+  assert.equal(sock.mode & 0o777, 0o660);
+  assert.equal(sock.gid, queueUser.gid);
+  const spool = fs.statSync(d.spool);
+  assert.equal(spool.uid, queueUser.uid);
+  assert.equal(spool.mode & 0o777, 0o700);
+  assert.match(d.logs(), /lka\[\d+\] info worker-started uid=\d+ gid=\d+/);
+});
+
+test('kill -9 of each worker in turn: it is restarted and the daemon still answers', async () => {
+  const d = await start();
+  let pids = await d.waitHealthy();
+  for (const name of WORKER_NAMES) {
+    process.kill(pids[name]!, 'SIGKILL');
+    pids = await d.waitHealthy(5000, { [name]: pids[name]! });
+    await d.waitLog(new RegExp(`worker ${name} died \\(signal SIGKILL\\): restarting it`));
+  }
+  assert.equal(children(pids.parent!).length, WORKER_NAMES.length);
+});
+
+test('SIGHUP: a good configuration is applied; a broken one is refused with every error and the old one kept', async () => {
+  const d = await start();
+  const pids = await d.waitHealthy();
+  fs.writeFileSync(d.conf, `table domains { example.org }\n${SIMPLE_CONF}match for domain <domains> action "local"\n`);
+  process.kill(pids.parent!, 'SIGHUP');
+  await d.waitLog(/parent\[\d+\] info config-reloaded/);
+  await d.waitLog(/lka\[\d+\] info config-reloaded/);
+  fs.writeFileSync(d.conf, 'acton "local" mbox\nmatch for local action "nope"\n');
+  process.kill(pids.parent!, 'SIGHUP');
+  await d.waitLog(/reload-failed: configuration not reloaded \(2 problems\): still running the previous one/);
+  assert.match(d.logs(), /config-error: \S+smtpd\.conf:1:1: unknown keyword \\?"acton\\?", did you mean \\?"action\\?"\?/);
+  assert.deepEqual(await d.waitHealthy(), pids, 'nothing was restarted');
+});
+
+test('SIGTERM: every process stops, exit status 0, pid file and socket removed', async () => {
+  const d = await start();
+  const pids = await d.waitHealthy();
+  process.kill(pids.parent!, 'SIGTERM');
+  const { code } = await d.exited;
+  assert.equal(code, 0);
+  await d.waitLog(/daemon-stopped status=0/);
+  assert.ok(!fs.existsSync(d.pidfile));
+  assert.ok(!fs.existsSync(d.socket));
+  const alive = new Set(processTable().map((p) => p.pid));
+  for (const name of WORKER_NAMES) assert.ok(!alive.has(pids[name]!), `${name} is gone`);
+});
+
+test('a worker that dies 5 times within 60 seconds stops the daemon with a clear message', async () => {
+  const d = await start();
+  let pids = await d.waitHealthy();
+  for (let i = 0; i < 4; i++) {
+    process.kill(pids.lka!, 'SIGKILL');
+    pids = await d.waitHealthy(5000, { lka: pids.lka! });
+  }
+  process.kill(pids.lka!, 'SIGKILL');
+  const { code } = await d.exited;
+  assert.equal(code, 1);
+  assert.match(d.logs(), /worker lka died 5 times within 60 seconds \(last: signal SIGKILL\): stopping the daemon/);
+});
+
+test('as a normal user: every process runs as that user, with one warning', async () => {
+  assertRoot();
+  const user = ensureUser('tsmtpd-test');
+  const d = await start({ as: user });
+  const pids = await d.waitHealthy();
+  const procs = [pids.parent!, ...WORKER_NAMES.map((n) => pids[n]!)].map((pid) => processTable().find((p) => p.pid === pid)!);
+  for (const p of procs) assert.equal(p.user, user.name, `${p.args} runs as ${p.user}`);
+  assert.equal(d.logs().match(/not-root/g)?.length, 1);
+  assert.match(d.logs(), /warn not-root: not started as root: every worker runs as uid \d+, without privilege separation/);
+});
+
+test('a missing worker user is a clear error naming the fix', async () => {
+  assertRoot();
+  const d = await start({ args: ['--user', 'tsmtpd-no-such-user'] });
+  const { code } = await d.exited;
+  assert.equal(code, 1);
+  assert.match(d.logs(), /the daemon user \\?"tsmtpd-no-such-user\\?" does not exist: create it \(useradd --system/);
+});
