@@ -41,8 +41,8 @@ test('request and reply are matched by reqid; other messages reach the handler i
   });
   const replies = await Promise.all([1, 2, 3].map(() => ca.request({ type: 'PING' })));
   assert.deepEqual(replies.map((r) => r.type === 'PONG' && r.re), [1, 2, 3]);
-  assert.equal(trace[0], 'imsg: lka -> queue PING {"reqid":1}');
-  assert.match(trace.find((l) => l.includes('<-'))!, /^imsg: lka <- queue PONG \{"re":\d,"pid":42,"name":"queue"\}$/);
+  assert.equal(trace[0], 'lka -> queue PING {"reqid":1}');
+  assert.match(trace.find((l) => l.includes('<-'))!, /^lka <- queue PONG \{"re":\d,"pid":42,"name":"queue"\}$/);
   ca.close();
   cb.close();
 });

@@ -155,6 +155,6 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
     const { type, ...rest } = msg as Message;
     const body = JSON.stringify(rest);
     const shown = body.length > TRACE_MAX ? `${body.slice(0, TRACE_MAX)}...` : body;
-    this.opts.trace(`imsg: ${this.opts.self} ${dir} ${this.opts.peer} ${type} ${shown}`);
+    this.opts.trace(`${this.opts.self} ${dir} ${this.opts.peer} ${type} ${shown}`);
   }
 }

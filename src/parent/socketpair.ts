@@ -1,7 +1,7 @@
 /**
  * A connected pair of Unix stream sockets, made the portable way: listen on a path in a
  * private (0700) directory, connect, accept, then remove the path. One end goes to each worker
- * of a pair (child.send with the socket as handle).
+ * of a pair (child.send with the socket as handle). Both ends stay paused in this process.
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -12,7 +12,9 @@ let counter = 0;
 export function socketPair(dir: string): Promise<[net.Socket, net.Socket]> {
   const file = path.join(dir, `pair-${process.pid}-${++counter}.sock`);
   return new Promise((resolve, reject) => {
-    const server = net.createServer();
+    // Neither end may read here: bytes read by this process before the handle reaches the
+    // worker would be lost, so the accepted end starts paused and the connecting end pauses.
+    const server = net.createServer({ pauseOnConnect: true });
     let accepted: net.Socket | undefined;
     let connected: net.Socket | undefined;
     const finish = () => {
@@ -34,6 +36,7 @@ export function socketPair(dir: string): Promise<[net.Socket, net.Socket]> {
         connected = c;
         finish();
       });
+      c.pause();
       c.once('error', reject);
     });
   });
