@@ -7,7 +7,12 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ControlClient } from '../src/ctl/client';
+import { fromRoot } from './helpers';
 import {
   assertRoot,
   ensureUser,
@@ -127,4 +132,52 @@ test('a missing worker user is a clear error naming the fix', async () => {
   const { code } = await d.exited;
   assert.equal(code, 1);
   assert.match(d.logs(), /the daemon user \\?"tsmtpd-no-such-user\\?" does not exist: create it \(useradd --system/);
+});
+
+test('without -d or -F smtpd detaches: the command returns, the daemon runs and logs JSON to --log-file', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-detach-'));
+  const conf = path.join(dir, 'smtpd.conf');
+  fs.writeFileSync(conf, SIMPLE_CONF);
+  const socket = path.join(dir, 'smtpd.sock');
+  const pidfile = path.join(dir, 'smtpd.pid');
+  const logFile = path.join(dir, 'smtpd.log');
+  const args = [fromRoot('bin', 'smtpd'), '-f', conf, '--spool', path.join(dir, 'spool'), '--socket', socket, '--pidfile', pidfile, '--log-file', logFile];
+  if (process.getuid?.() === 0) args.push('--user', ensureUser('_smtpd').name, '--queue-user', ensureUser('_smtpq').name);
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 0, r.stderr);
+  let pid = 0;
+  for (let i = 0; i < 100 && !pid; i++) {
+    await new Promise((res) => setTimeout(res, 100));
+    try {
+      const c = await ControlClient.connect(socket, 1000);
+      const s = await c.status(2000);
+      c.close();
+      if (Object.values(s).filter((v) => v.startsWith('ok')).length === 8) pid = Number(fs.readFileSync(pidfile, 'utf8'));
+    } catch {
+      // starting
+    }
+  }
+  assert.ok(pid > 0, `the detached daemon did not answer; log:\n${fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : ''}`);
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 100 && fs.existsSync(pidfile); i++) await new Promise((res) => setTimeout(res, 100));
+  assert.ok(!fs.existsSync(pidfile), 'the pid file is removed at stop');
+  const lines = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event?: string; worker?: string });
+  assert.ok(lines.some((l) => l.event === 'daemon-starting' && l.worker === 'parent'));
+  assert.ok(lines.some((l) => l.event === 'worker-started' && l.worker === 'queue'));
+  assert.ok(lines.some((l) => l.event === 'daemon-stopped'));
+});
+
+test('a broken configuration: smtpd does not start, prints every error and exits 1', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-broken-'));
+  const conf = path.join(dir, 'smtpd.conf');
+  fs.writeFileSync(conf, 'listen on lo port 0\nmatch for local action "x"\n');
+  const r = spawnSync(process.execPath, [fromRoot('bin', 'smtpd'), '-f', conf, '--log-file', path.join(dir, 'log')], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, [
+    `${conf}:1:19: invalid port "0": expected 1 to 65535 or a service name`,
+    `${conf}:2:24: no such action "x"`,
+    `${conf}: 2 errors, configuration not loaded`,
+    '',
+  ].join('\n'));
+  assert.ok(!fs.existsSync(path.join(dir, 'log')), 'nothing started');
 });
