@@ -95,7 +95,7 @@ export class Daemon {
     const o = this.deps.options;
     const child = fork(this.deps.workerEntry, [name], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: ['--max-semi-space-size=1'],
+      execArgv: [],
     });
     w.child = child;
     w.ready = false;
