@@ -11,27 +11,16 @@
  */
 import { fork, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Channel } from '../src/bus/channel';
 import { PeerMessage } from '../src/bus/msg-workers';
 import { ControlClient } from '../src/ctl/client';
+import { socketPair } from '../src/util/socketpair';
 
 type Ch = Channel<PeerMessage, PeerMessage>;
 
-function socketPair(dir: string): Promise<[net.Socket, net.Socket]> {
-  const file = path.join(dir, 'pair.sock');
-  return new Promise((resolve) => {
-    let client: net.Socket;
-    const server = net.createServer({ pauseOnConnect: true }, (s) => {
-      server.close();
-      resolve([client, s]);
-    });
-    server.listen(file, () => (client = net.connect(file)));
-  });
-}
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;

@@ -45,6 +45,8 @@ export interface DaemonRun {
   readonly spool: string;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   logs(): string;
+  stdout(): string;
+  stderr(): string;
   waitLog(re: RegExp, timeoutMs?: number): Promise<string>;
   status(): Promise<Record<string, string>>;
   /** wait until every process answers; returns their pids by name */
@@ -56,6 +58,8 @@ export interface StartOptions {
   /** run the daemon as this user instead of the test's (root) user */
   readonly as?: TestUser;
   readonly args?: readonly string[];
+  /** -d (default: human-readable on stderr) or -F (JSON on stdout) */
+  readonly mode?: '-d' | '-F';
 }
 
 export const SIMPLE_CONF = 'action "local" mbox\nmatch for local action "local"\n';
@@ -75,14 +79,22 @@ export async function startDaemon(opts: StartOptions = {}): Promise<DaemonRun> {
   const socket = path.join(dir, 'run', 'smtpd.sock');
   const pidfile = path.join(dir, 'run', 'smtpd.pid');
   const spool = path.join(dir, 'spool');
-  const args = [fromRoot('bin', 'smtpd'), '-d', '-f', conf, '--spool', spool, '--socket', socket, '--pidfile', pidfile, ...(opts.args ?? [])];
+  const args = [fromRoot('bin', 'smtpd'), opts.mode ?? '-d', '-f', conf, '--spool', spool, '--socket', socket, '--pidfile', pidfile, ...(opts.args ?? [])];
   const proc = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(opts.as ? { uid: opts.as.uid, gid: opts.as.gid } : {}),
   });
   let logs = '';
-  proc.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
+  let stdout = '';
+  let stderr = '';
+  proc.stdout!.on('data', (d: Buffer) => {
+    logs += d.toString();
+    stdout += d.toString();
+  });
+  proc.stderr!.on('data', (d: Buffer) => {
+    logs += d.toString();
+    stderr += d.toString();
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     proc.on('exit', (code, signal) => resolve({ code, signal })),
   );
@@ -95,6 +107,8 @@ export async function startDaemon(opts: StartOptions = {}): Promise<DaemonRun> {
     spool,
     exited,
     logs: () => logs,
+    stdout: () => stdout,
+    stderr: () => stderr,
     async waitLog(re, timeoutMs = 10_000) {
       const end = Date.now() + timeoutMs;
       while (Date.now() < end) {

@@ -181,3 +181,14 @@ test('a broken configuration: smtpd does not start, prints every error and exits
   ].join('\n'));
   assert.ok(!fs.existsSync(path.join(dir, 'log')), 'nothing started');
 });
+
+test('-F: every process logs JSON lines on stdout, nothing on stderr', async () => {
+  const d = await start({ mode: '-F', ...(process.getuid?.() === 0 ? { args: ['--user', 'nobody', '--queue-user', 'nobody'] } : {}) });
+  await d.waitHealthy();
+  await stopDaemon(d);
+  assert.equal(d.stderr(), '');
+  const lines = d.stdout().trim().split('\n').map((l) => JSON.parse(l) as { worker: string; event: string; pid: number; time: string });
+  const workers = new Set(lines.filter((l) => l.event === 'worker-started').map((l) => l.worker));
+  assert.deepEqual([...workers].sort(), [...WORKER_NAMES].sort());
+  assert.ok(lines.every((l) => typeof l.pid === 'number' && /^\d{4}-\d\d-\d\dT/.test(l.time)));
+});

@@ -9,19 +9,12 @@ import * as path from 'node:path';
 import { Channel, ChannelClosed } from './channel';
 import { encodeJson } from './frame';
 import { PeerMessage } from './msg-workers';
+import { socketPair } from '../util/socketpair';
 
-function pair(): Promise<[net.Socket, net.Socket]> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-ch-'));
-  const file = path.join(dir, 's');
-  return new Promise((resolve) => {
-    const server = net.createServer((s) => {
-      server.close();
-      resolve([client, s]);
-    });
-    let client: net.Socket;
-    server.listen(file, () => (client = net.connect(file)));
-  });
+function tmp(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-pair-'));
 }
+
 
 type Ch = Channel<PeerMessage, PeerMessage>;
 function channels(a: net.Socket, b: net.Socket, trace?: string[]): [Ch, Ch] {
@@ -33,7 +26,7 @@ function channels(a: net.Socket, b: net.Socket, trace?: string[]): [Ch, Ch] {
 }
 
 test('request and reply are matched by reqid; other messages reach the handler in order', async () => {
-  const [a, b] = await pair();
+  const [a, b] = await socketPair(tmp());
   const trace: string[] = [];
   const [ca, cb] = channels(a, b, trace);
   cb.onMessage((m) => {
@@ -48,7 +41,7 @@ test('request and reply are matched by reqid; other messages reach the handler i
 });
 
 test('many messages with backpressure all arrive, in order', async () => {
-  const [a, b] = await pair();
+  const [a, b] = await socketPair(tmp());
   const [ca, cb] = channels(a, b);
   const got: number[] = [];
   const done = new Promise<void>((resolve) =>
@@ -68,7 +61,7 @@ test('many messages with backpressure all arrive, in order', async () => {
 });
 
 test('a malformed message ends the channel with an error naming the peer', async () => {
-  const [a, b] = await pair();
+  const [a, b] = await socketPair(tmp());
   const [, cb] = channels(a, b);
   const err = new Promise<Error>((resolve) => cb.onError(resolve));
   a.write(encodeJson({ type: 'PING', reqid: 'one' }));
@@ -77,7 +70,7 @@ test('a malformed message ends the channel with an error naming the peer', async
 });
 
 test('garbage bytes end the channel with an error', async () => {
-  const [a, b] = await pair();
+  const [a, b] = await socketPair(tmp());
   const [, cb] = channels(a, b);
   const err = new Promise<Error>((resolve) => cb.onError(resolve));
   a.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
@@ -87,7 +80,7 @@ test('garbage bytes end the channel with an error', async () => {
 });
 
 test('a pending request is rejected when the channel closes', async () => {
-  const [a, b] = await pair();
+  const [a, b] = await socketPair(tmp());
   const [ca, cb] = channels(a, b);
   const pending = ca.request({ type: 'PING' });
   cb.close();
@@ -96,7 +89,7 @@ test('a pending request is rejected when the channel closes', async () => {
 });
 
 test('a request without an answer times out', async () => {
-  const [a, b] = await pair();
+  const [a, b] = await socketPair(tmp());
   const [ca, cb] = channels(a, b);
   await assert.rejects(ca.request({ type: 'PING' }, 50), /no answer from queue to PING within 50 ms/);
   ca.close();

@@ -45,6 +45,8 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
     opts.socket.on('data', (chunk: Buffer) => this.receive(chunk));
     opts.socket.on('error', (err) => this.fail(err));
     opts.socket.on('close', () => this.shutdown(new ChannelClosed(`channel to ${opts.peer} closed`)));
+    // a socket made by socketPair() starts paused (see util/socketpair.ts): read from now on
+    opts.socket.resume();
   }
 
   get peer(): string {

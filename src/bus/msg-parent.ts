@@ -23,6 +23,8 @@ export const ToWorker = union({
     socket: str,
     trace: arr(str),
     logFormat: lit('pretty', 'json'),
+    /** where logs go: 1 (stdout: -F, detached) or 2 (stderr: -d) */
+    logFd: lit(1, 2),
     verbose: bool,
   },
   WORKER_CHANNEL: { peer: lit(...WORKERS) },

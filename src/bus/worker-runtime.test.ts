@@ -5,25 +5,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Channel } from './channel';
 import { PeerMessage } from './msg-workers';
+import { socketPair } from '../util/socketpair';
+
+function tmp(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-pair-'));
+}
 
 const WORKER = path.join(__dirname, '..', 'worker.js');
 
-function pair(): Promise<[net.Socket, net.Socket]> {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-wr-')), 's');
-  return new Promise((resolve) => {
-    let client: net.Socket;
-    const server = net.createServer((s) => {
-      server.close();
-      resolve([client, s]);
-    });
-    server.listen(file, () => (client = net.connect(file)));
-  });
-}
 
 async function startLka(): Promise<{ child: ChildProcess; stderr: () => string; exited: Promise<number | null> }> {
   const child = fork(WORKER, ['lka'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
@@ -32,14 +25,14 @@ async function startLka(): Promise<{ child: ChildProcess; stderr: () => string; 
   child.stdout!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const ready = new Promise<unknown>((r) => child.once('message', r));
-  child.send({ type: 'WORKER_CONFIG', name: 'lka', config: {}, spool: '/nonexistent', socket: '/nonexistent', trace: [], logFormat: 'json', verbose: false });
+  child.send({ type: 'WORKER_CONFIG', name: 'lka', config: {}, spool: '/nonexistent', socket: '/nonexistent', trace: [], logFormat: 'json', logFd: 2, verbose: false });
   assert.deepEqual(Object.keys((await ready) as object).sort(), ['gid', 'pid', 'type', 'uid']);
   return { child, stderr: () => err, exited };
 }
 
 test('a worker answers PING on a peer channel handed to it', async () => {
   const w = await startLka();
-  const [mine, theirs] = await pair();
+  const [mine, theirs] = await socketPair(tmp());
   w.child.send({ type: 'WORKER_CHANNEL', peer: 'queue' }, theirs);
   const ch = new Channel<PeerMessage, PeerMessage>({ self: 'queue', peer: 'lka', socket: mine, decoder: PeerMessage });
   const pong = await ch.request({ type: 'PING' });
@@ -50,7 +43,7 @@ test('a worker answers PING on a peer channel handed to it', async () => {
 
 test('a malformed frame from a peer ends the worker with a log line', async () => {
   const w = await startLka();
-  const [mine, theirs] = await pair();
+  const [mine, theirs] = await socketPair(tmp());
   w.child.send({ type: 'WORKER_CHANNEL', peer: 'queue' }, theirs);
   await new Promise((r) => setTimeout(r, 100));
   mine.write(Buffer.from([0, 0, 0, 3, 1, 0x7b, 0x7d])); // {} : no type

@@ -95,7 +95,7 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
 
   const configure = async (msg: ConfigMsg) => {
     const { type: _t, config, ...settings } = msg;
-    const log = createLogger({ worker: name, format: settings.logFormat, verbose: settings.verbose });
+    const log = createLogger({ worker: name, format: settings.logFormat, verbose: settings.verbose, fd: settings.logFd });
     ctx = {
       name,
       log,

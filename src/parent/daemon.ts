@@ -19,7 +19,7 @@ import { PAIRS, WORKERS, type WorkerName } from '../bus/topology';
 import type { Config } from '../parse/config';
 import { configFor } from './config-parts';
 import type { DaemonOptions } from './options';
-import { socketPair } from './socketpair';
+import { socketPair } from '../util/socketpair';
 
 export const CRASH_LIMIT = 5;
 export const CRASH_WINDOW_MS = 60_000;
@@ -111,6 +111,7 @@ export class Daemon {
       socket: o.socket,
       trace: [...o.trace],
       logFormat: o.logFormat,
+      logFd: o.logFd === 1 ? 1 : 2,
       verbose: o.verbose,
       ...(user ? { user } : {}),
       ...(this.deps.users ? { socketGid: this.deps.users.queue.gid } : {}),
