@@ -15,11 +15,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Channel } from '../src/bus/channel';
-import { PeerMessage } from '../src/bus/msg-workers';
+import { CommonMessage } from '../src/bus/msg-workers';
 import { ControlClient } from '../src/ctl/client';
 import { socketPair } from '../src/util/socketpair';
 
-type Ch = Channel<PeerMessage, PeerMessage>;
+type Ch = Channel<CommonMessage, CommonMessage>;
 
 
 function pct(sorted: number[], p: number): number {
@@ -31,7 +31,7 @@ async function busBench(): Promise<void> {
   const [mine, theirs] = await socketPair(dir);
   const peer = fork(path.join(__dirname, 'bus-peer.js'), [], { stdio: 'inherit' });
   peer.send({ type: 'channel' }, theirs);
-  const ch: Ch = new Channel({ self: 'lka', peer: 'queue', socket: mine, decoder: PeerMessage });
+  const ch: Ch = new Channel({ self: 'lka', peer: 'queue', socket: mine, decoder: CommonMessage });
   for (let i = 0; i < 2000; i++) await ch.request({ type: 'PING' }); // warm up
 
   const n = 20_000;

@@ -5,10 +5,10 @@
  */
 import type { Socket } from 'node:net';
 import { Channel } from '../src/bus/channel';
-import { PeerMessage } from '../src/bus/msg-workers';
+import { CommonMessage } from '../src/bus/msg-workers';
 
 process.on('message', (_m: unknown, handle: unknown) => {
-  const ch = new Channel<PeerMessage, PeerMessage>({ self: 'queue', peer: 'lka', socket: handle as Socket, decoder: PeerMessage });
+  const ch = new Channel<CommonMessage, CommonMessage>({ self: 'queue', peer: 'lka', socket: handle as Socket, decoder: CommonMessage });
   let oneWay = 0;
   ch.onMessage((msg) => {
     if (msg.type !== 'PING') return;

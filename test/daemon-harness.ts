@@ -70,6 +70,7 @@ function sleep(ms: number): Promise<void> {
 
 export async function startDaemon(opts: StartOptions = {}): Promise<DaemonRun> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-daemon-'));
+  fs.chmodSync(dir, 0o755); // the workers' users must reach the spool below it
   const conf = path.join(dir, 'smtpd.conf');
   fs.writeFileSync(conf, opts.conf ?? SIMPLE_CONF);
   fs.mkdirSync(path.join(dir, 'run'));

@@ -69,7 +69,7 @@ test('kill -9 of each worker in turn: it is restarted and the daemon still answe
   let pids = await d.waitHealthy();
   for (const name of WORKER_NAMES) {
     process.kill(pids[name]!, 'SIGKILL');
-    pids = await d.waitHealthy(5000, { [name]: pids[name]! });
+    pids = await d.waitHealthy(10_000, { [name]: pids[name]! });
     await d.waitLog(new RegExp(`worker ${name} died \\(signal SIGKILL\\): restarting it`));
   }
   assert.equal(children(pids.parent!).length, WORKER_NAMES.length);
@@ -107,7 +107,7 @@ test('a worker that dies 5 times within 60 seconds stops the daemon with a clear
   let pids = await d.waitHealthy();
   for (let i = 0; i < 4; i++) {
     process.kill(pids.lka!, 'SIGKILL');
-    pids = await d.waitHealthy(5000, { lka: pids.lka! });
+    pids = await d.waitHealthy(10_000, { lka: pids.lka! });
   }
   process.kill(pids.lka!, 'SIGKILL');
   const { code } = await d.exited;
@@ -136,6 +136,7 @@ test('a missing worker user is a clear error naming the fix', async () => {
 
 test('without -d or -F smtpd detaches: the command returns, the daemon runs and logs JSON to --log-file', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-detach-'));
+  fs.chmodSync(dir, 0o755);
   const conf = path.join(dir, 'smtpd.conf');
   fs.writeFileSync(conf, SIMPLE_CONF);
   const socket = path.join(dir, 'smtpd.sock');

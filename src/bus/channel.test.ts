@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Channel, ChannelClosed } from './channel';
 import { encodeJson } from './frame';
-import { PeerMessage } from './msg-workers';
+import { CommonMessage } from './msg-workers';
 import { socketPair } from '../util/socketpair';
 
 function tmp(): string {
@@ -16,12 +16,12 @@ function tmp(): string {
 }
 
 
-type Ch = Channel<PeerMessage, PeerMessage>;
+type Ch = Channel<CommonMessage, CommonMessage>;
 function channels(a: net.Socket, b: net.Socket, trace?: string[]): [Ch, Ch] {
   const t = trace ? { trace: (l: string) => trace.push(l) } : {};
   return [
-    new Channel({ self: 'lka', peer: 'queue', socket: a, decoder: PeerMessage, ...t }),
-    new Channel({ self: 'queue', peer: 'lka', socket: b, decoder: PeerMessage }),
+    new Channel({ self: 'lka', peer: 'queue', socket: a, decoder: CommonMessage, ...t }),
+    new Channel({ self: 'queue', peer: 'lka', socket: b, decoder: CommonMessage }),
   ];
 }
 

@@ -11,7 +11,7 @@
  * Peers: any two processes of the topology, or smtpctl and the control worker.
  */
 import type { Duplex } from 'node:stream';
-import { decodeJson, encodeJson, FrameReader, DEFAULT_MAX_FRAME } from './frame';
+import { decodeJson, encodeBytes, encodeJson, FrameReader, DEFAULT_MAX_FRAME, FRAME_BYTES } from './frame';
 import type { Decoder } from './schema';
 
 export type Message = { type: string } & Record<string, unknown>;
@@ -29,6 +29,9 @@ export interface ChannelOptions<In> {
 
 export class ChannelClosed extends Error {}
 
+/** Omit a key from each member of a union. */
+export type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 const TRACE_MAX = 300;
 
 export class Channel<In extends { type: string }, Out extends { type: string }> {
@@ -37,6 +40,7 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
   private nextReqid = 1;
   private closed = false;
   private messageHandler: (msg: In) => void = () => undefined;
+  private bytesHandler?: (id: number, bytes: Buffer) => void;
   private errorHandler: (err: Error) => void = () => undefined;
   private closeHandlers: (() => void)[] = [];
 
@@ -60,6 +64,18 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
   onMessage(handler: (msg: In) => void): this {
     this.messageHandler = handler;
     return this;
+  }
+
+  /** raw bytes of stream `id` (a message body); without a handler, bytes are a protocol error */
+  onBytes(handler: (id: number, bytes: Buffer) => void): this {
+    this.bytesHandler = handler;
+    return this;
+  }
+
+  /** Send raw bytes of stream `id`, in order with the messages; false: wait for drained(). */
+  sendBytes(id: number, bytes: Buffer): boolean {
+    if (this.closed) throw new ChannelClosed(`channel to ${this.opts.peer} is closed`);
+    return this.opts.socket.write(encodeBytes(id, bytes));
   }
 
   /** a protocol error (bad frame, undecodable message) or a socket error */
@@ -87,7 +103,7 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
   }
 
   /** Send a request (its reqid is filled in) and wait for the message that answers it. */
-  request<R extends In>(msg: Omit<Out, 'reqid'>, timeoutMs = 5000): Promise<R> {
+  request<R extends In>(msg: OmitEach<Out, 'reqid'>, timeoutMs = 5000): Promise<R> {
     const reqid = this.nextReqid++;
     return new Promise<R>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -112,15 +128,24 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
   }
 
   private receive(chunk: Buffer): void {
-    let msgs: In[];
+    let items: (In | { bytes: Buffer; id: number })[];
     try {
-      msgs = this.reader.push(chunk).map((f) => this.opts.decoder.decode(decodeJson(f), ''));
+      items = this.reader.push(chunk).map((f) => {
+        if (f.kind !== FRAME_BYTES) return this.opts.decoder.decode(decodeJson(f), '');
+        if (!this.bytesHandler) throw new Error('unexpected bytes frame');
+        return { id: f.payload.readUInt32BE(0), bytes: f.payload.subarray(4) };
+      });
     } catch (e) {
       this.fail(new Error(`malformed message from ${this.opts.peer}: ${(e as Error).message}`));
       return;
     }
-    for (const msg of msgs) {
+    for (const item of items) {
       if (this.closed) return;
+      if ('bytes' in item && !('type' in item)) {
+        this.bytesHandler!(item.id, item.bytes);
+        continue;
+      }
+      const msg = item as In;
       this.traceLine('<-', msg);
       const re = (msg as { re?: unknown }).re;
       const waiting = typeof re === 'number' ? this.pending.get(re) : undefined;

@@ -1,17 +1,30 @@
 /**
- * Messages on the direct channels between workers, per pair. Today every pair speaks only the
- * common messages (PING/PONG); each feature adds its pair's types here (or in a file of its
- * own per pair, msg-<a>-<b>.ts) and bumps BUS_VERSION.
+ * Messages on the direct channels between workers: which union each side of each pair
+ * receives. Pairs without messages of their own speak only the common ones (PING/PONG).
+ * Adding a type to a pair's union bumps BUS_VERSION.
  */
 import { COMMON_MESSAGES } from './msg-common';
+import { LkaToSmtp, SmtpToLka } from './msg-smtp-lka';
+import { QueueToSmtp, SmtpToQueue } from './msg-smtp-queue';
 import { union, type Infer, type UnionDecoder } from './schema';
 import { assertAllowed, type WorkerName } from './topology';
 
-export const PeerMessage = union({ ...COMMON_MESSAGES });
-export type PeerMessage = Infer<typeof PeerMessage>;
+export const CommonMessage = union({ ...COMMON_MESSAGES });
+export type CommonMessage = Infer<typeof CommonMessage>;
+
+/** Any message a worker may receive from a peer. */
+export type PeerMessage = CommonMessage | SmtpToLka | LkaToSmtp | SmtpToQueue | QueueToSmtp;
+
+/** receiver <- sender: the union the receiver decodes */
+const RECEIVES: Readonly<Record<string, UnionDecoder<PeerMessage>>> = {
+  'lka<-smtp': SmtpToLka,
+  'smtp<-lka': LkaToSmtp,
+  'queue<-smtp': SmtpToQueue,
+  'smtp<-queue': QueueToSmtp,
+};
 
 /** The decoder for what `self` may receive from `peer`; throws for a pair not in the topology. */
 export function decoderFor(self: WorkerName, peer: WorkerName): UnionDecoder<PeerMessage> {
   assertAllowed(self, peer);
-  return PeerMessage;
+  return RECEIVES[`${self}<-${peer}`] ?? CommonMessage;
 }

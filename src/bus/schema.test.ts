@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FromClient, ToClient } from './msg-control-client';
 import { ToParent, ToWorker } from './msg-parent';
-import { PeerMessage } from './msg-workers';
+import { LkaToSmtp, SmtpToLka } from './msg-smtp-lka';
+import { QueueToSmtp, SmtpToQueue } from './msg-smtp-queue';
+import { CommonMessage } from './msg-workers';
 import { DecodeError, dispatch, type Handlers, type UnionDecoder } from './schema';
 
 const SAMPLES: Record<string, Record<string, unknown>[]> = {
@@ -36,13 +38,39 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'ERROR', message: 'no' },
     { type: 'ERROR', re: 3, message: 'no' },
   ],
-  PeerMessage: [
+  CommonMessage: [
     { type: 'PING', reqid: 5 },
     { type: 'PONG', re: 5, pid: 12, name: 'queue' },
   ],
+  SmtpToLka: [
+    { type: 'PING', reqid: 5 },
+    { type: 'PONG', re: 5, pid: 12, name: 'smtp' },
+    { type: 'LKA_RCPT', reqid: 6, session: { src: '127.0.0.1', socket: false, helo: 'x', tls: true, auth: 'bob', tag: 'T' }, mailFrom: 'a@b', rcpt: 'c@d' },
+    { type: 'LKA_RCPT', reqid: 7, session: { src: 'local', socket: true, helo: 'localhost', tls: false }, mailFrom: '', rcpt: 'root' },
+  ],
+  LkaToSmtp: [
+    { type: 'PING', reqid: 5 },
+    { type: 'PONG', re: 5, pid: 12, name: 'lka' },
+    { type: 'LKA_RCPT_OK', re: 6, targets: [{ action: 'local', dest: 'alice@example.org' }] },
+    { type: 'LKA_RCPT_FAIL', re: 6, code: 550, esc: '5.1.1', text: 'Invalid recipient' },
+  ],
+  SmtpToQueue: [
+    { type: 'PING', reqid: 5 },
+    { type: 'PONG', re: 5, pid: 12, name: 'smtp' },
+    { type: 'QUEUE_MSG_CREATE', reqid: 8 },
+    { type: 'QUEUE_MSG_COMMIT', reqid: 9, msgid: '0a1b2c3d', envelopes: [{ action: 'local', sender: 'a@b', rcpt: 'c@d', dest: 'c@d', helo: 'x', src: '127.0.0.1', tls: false }] },
+    { type: 'QUEUE_MSG_ABORT', msgid: '0a1b2c3d' },
+  ],
+  QueueToSmtp: [
+    { type: 'PING', reqid: 5 },
+    { type: 'PONG', re: 5, pid: 12, name: 'queue' },
+    { type: 'QUEUE_MSG_CREATED', re: 8, msgid: '0a1b2c3d' },
+    { type: 'QUEUE_MSG_COMMITTED', re: 9, msgid: '0a1b2c3d', evpids: ['0a1b2c3d00000001'] },
+    { type: 'QUEUE_FAIL', re: 9, code: 452, esc: '4.3.1', text: 'Insufficient system storage' },
+  ],
 };
 
-const UNIONS: Record<string, UnionDecoder<{ type: string }>> = { ToWorker, ToParent, FromClient, ToClient, PeerMessage };
+const UNIONS: Record<string, UnionDecoder<{ type: string }>> = { ToWorker, ToParent, FromClient, ToClient, CommonMessage, SmtpToLka, LkaToSmtp, SmtpToQueue, QueueToSmtp };
 
 test('every message type of every union has a sample that round-trips through JSON and its decoder', () => {
   for (const [name, decoder] of Object.entries(UNIONS)) {
@@ -71,7 +99,7 @@ test('garbage is rejected with the path of the first wrong field', () => {
 
 test('handler tables dispatch by type', () => {
   const seen: string[] = [];
-  const handlers: Handlers<PeerMessage, void> = {
+  const handlers: Handlers<CommonMessage, void> = {
     PING: (m) => seen.push(`ping ${m.reqid}`),
     PONG: (m) => seen.push(`pong ${m.re} ${m.name}`),
   };

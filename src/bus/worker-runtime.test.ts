@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Channel } from './channel';
-import { PeerMessage } from './msg-workers';
+import { CommonMessage } from './msg-workers';
 import { socketPair } from '../util/socketpair';
 
 function tmp(): string {
@@ -25,7 +25,7 @@ async function startLka(): Promise<{ child: ChildProcess; stderr: () => string; 
   child.stdout!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const ready = new Promise<unknown>((r) => child.once('message', r));
-  child.send({ type: 'WORKER_CONFIG', name: 'lka', config: {}, spool: '/nonexistent', socket: '/nonexistent', trace: [], logFormat: 'json', logFd: 2, verbose: false });
+  child.send({ type: 'WORKER_CONFIG', name: 'lka', config: { tables: [], rules: [], actions: [], smtp: { subAddrDelim: '+' } }, spool: '/nonexistent', socket: '/nonexistent', trace: [], logFormat: 'json', logFd: 2, verbose: false });
   assert.deepEqual(Object.keys((await ready) as object).sort(), ['gid', 'pid', 'type', 'uid']);
   return { child, stderr: () => err, exited };
 }
@@ -34,7 +34,7 @@ test('a worker answers PING on a peer channel handed to it', async () => {
   const w = await startLka();
   const [mine, theirs] = await socketPair(tmp());
   w.child.send({ type: 'WORKER_CHANNEL', peer: 'queue' }, theirs);
-  const ch = new Channel<PeerMessage, PeerMessage>({ self: 'queue', peer: 'lka', socket: mine, decoder: PeerMessage });
+  const ch = new Channel<CommonMessage, CommonMessage>({ self: 'queue', peer: 'lka', socket: mine, decoder: CommonMessage });
   const pong = await ch.request({ type: 'PING' });
   assert.equal(pong.type === 'PONG' && pong.name, 'lka');
   w.child.send({ type: 'WORKER_SHUTDOWN' });

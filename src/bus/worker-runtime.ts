@@ -34,8 +34,12 @@ export interface WorkerContext {
 export interface WorkerHooks {
   /** runs before privileges are dropped (as root when started as root) */
   beforeDrop?(): void | Promise<void>;
-  /** a message other than PING/PONG from a peer */
-  onPeerMessage?(peer: WorkerName, msg: PeerMessage): void;
+  /** runs after privileges are dropped, before READY */
+  onStart?(): void | Promise<void>;
+  /** a message other than PING/PONG from a peer (decoded with that pair's decoder) */
+  onPeerMessage?(peer: WorkerName, msg: PeerMessage, channel: PeerChannel): void;
+  /** raw bytes of stream `id` from a peer (a message body) */
+  onPeerBytes?(peer: WorkerName, id: number, bytes: Buffer): void;
   onPeer?(peer: WorkerName, channel: PeerChannel): void;
   onReload?(): void;
   onShutdown?(): void | Promise<void>;
@@ -76,13 +80,14 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
       decoder: decoderFor(name, peer),
       ...(c.settings.trace.includes('imsg') ? { trace: (line: string) => c.log.info({ event: 'imsg' }, line) } : {}),
     });
+    if (hooks.onPeerBytes) channel.onBytes((id, bytes) => hooks.onPeerBytes!(peer, id, bytes));
     const old = c.peers.get(peer);
     c.peers.set(peer, channel);
     old?.close();
     channel
       .onMessage((msg) => {
         if (msg.type === 'PING') channel.send({ type: 'PONG', re: msg.reqid, pid: process.pid, name });
-        else hooks.onPeerMessage?.(peer, msg);
+        else hooks.onPeerMessage?.(peer, msg, channel);
       })
       .onError((err) => fatal('protocol-error', err))
       .onClose(() => {
@@ -119,6 +124,7 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
     hooks = makeHooks(ctx);
     await hooks.beforeDrop?.();
     const id = settings.user ? dropPrivileges(settings.user.name, settings.user.uid, settings.user.gid) : currentIdentity();
+    await hooks.onStart?.();
     ready = true;
     log.info({ event: 'worker-started', uid: id.uid, gid: id.gid });
     sendToParent({ type: 'WORKER_READY', pid: process.pid, uid: id.uid, gid: id.gid });

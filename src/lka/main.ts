@@ -1,11 +1,54 @@
 /**
- * lka (lookup agent): tables, the match ruleset, alias/virtual/forward expansion, credentials,
- * DNS. Today it only runs and answers liveness checks; lookups arrive with the mail pipeline.
- * Privileges: runs as the daemon user (_smtpd). Peers: control, smtp, queue, mta, mda.
- * Never writes the spool.
+ * lka (lookup agent): tables, the match ruleset and alias/virtual expansion, answering smtp
+ * for each recipient. Privileges: runs as the daemon user (_smtpd). Peers: control, smtp,
+ * queue, mta, mda. Never writes the spool.
  */
-import { runWorker } from '../bus/worker-runtime';
+import type { Action, Config } from '../parse/config';
+import type { LkaToSmtp, SmtpToLka } from '../bus/msg-smtp-lka';
+import { dispatch, type Handlers } from '../bus/schema';
+import { runWorker, type PeerChannel } from '../bus/worker-runtime';
+import { interfaceAddresses, serverName } from '../util/hostname';
+import { resolveRecipient, type ExpandContext } from './expand';
+import { Tables } from './tables';
+import { Users } from './users';
+
+/** The part of the configuration lka receives (see parent/config-parts.ts). */
+export type LkaConfig = Pick<Config, 'tables' | 'rules' | 'actions'> & { smtp: { subAddrDelim: string } };
+
+function contextFor(config: LkaConfig, users: Users): { ctx: ExpandContext; tables: Tables } {
+  const tables = new Tables(config.tables, { serverName: serverName(), addresses: interfaceAddresses() });
+  const ctx: ExpandContext = {
+    rules: config.rules,
+    actions: new Map<string, Action>(config.actions.map((a) => [a.name, a])),
+    tables,
+    subAddrDelim: config.smtp.subAddrDelim,
+    userExists: (u, base) => users.exists(u, base),
+  };
+  return { ctx, tables };
+}
 
 export function main(): void {
-  runWorker('lka', () => ({}));
+  runWorker('lka', (worker) => {
+    let state: { ctx: ExpandContext; tables: Tables } | undefined;
+    const users = new Users(() => state!.tables);
+    const load = () => (state = contextFor(worker.config as LkaConfig, users));
+    load();
+    const fromSmtp = (ch: PeerChannel): Handlers<SmtpToLka, void> => ({
+      LKA_RCPT: (m) => {
+        const r = resolveRecipient(state!.ctx, m.session, m.mailFrom, m.rcpt);
+        const reply: LkaToSmtp = r.ok
+          ? { type: 'LKA_RCPT_OK', re: m.reqid, targets: r.targets }
+          : { type: 'LKA_RCPT_FAIL', re: m.reqid, code: r.code, esc: r.esc, text: r.text };
+        ch.send(reply);
+      },
+      PING: () => undefined,
+      PONG: () => undefined,
+    });
+    return {
+      onReload: load,
+      onPeerMessage: (peer, msg, ch) => {
+        if (peer === 'smtp') dispatch(fromSmtp(ch), msg as SmtpToLka);
+      },
+    };
+  });
 }

@@ -1,11 +1,228 @@
 /**
- * smtp: inbound SMTP sessions (listeners, TLS, AUTH dialogue, Received header, DATA streamed
- * to the queue). Today it only runs and answers liveness checks.
- * Privileges: runs as the daemon user (_smtpd). Peers: control, lka, queue.
- * Never decides policy itself: it asks lka.
+ * smtp: inbound SMTP sessions on smtp-server. For each recipient it asks lka (the ruleset);
+ * for each message it streams the body to the queue (Received header first), refuses bare CR
+ * or LF and loops, and answers 250 only after the queue reports the message committed to disk.
+ * Privileges: binds its listeners before dropping privileges (so port 25 works), then runs as
+ * the daemon user (_smtpd). Peers: control, lka, queue. Never decides policy itself.
  */
-import { runWorker } from '../bus/worker-runtime';
+import type { Server } from 'node:net';
+import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import type { InetListener, Listener } from '../parse/config';
+import type { EnvelopeTarget, LkaToSmtp } from '../bus/msg-smtp-lka';
+import type { EnvelopeIn, QueueToSmtp } from '../bus/msg-smtp-queue';
+import { runWorker, type WorkerContext } from '../bus/worker-runtime';
+import { serverName } from '../util/hostname';
+import { bindAddresses } from './addresses';
+import { BodyChecker, MAX_HOPS } from './body';
+import { receivedHeader } from './received';
+import { replyError } from './replies';
+
+/** The part of the configuration smtp receives (see parent/config-parts.ts). */
+export interface SmtpConfig {
+  readonly listeners: readonly Listener[];
+  readonly smtp: { maxMails: number; maxRcpt: number; maxMessageSize: number };
+}
+
+interface SessionState {
+  targets: Map<string, EnvelopeTarget[]>;
+  mails: number;
+}
+
+const states = new WeakMap<SMTPServerSession, SessionState>();
+function state(s: SMTPServerSession): SessionState {
+  let st = states.get(s);
+  if (!st) states.set(s, (st = { targets: new Map(), mails: 0 }));
+  return st;
+}
+
+function clientIp(s: SMTPServerSession): string {
+  return s.remoteAddress.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
+}
+
+class Inbound {
+  constructor(
+    private readonly worker: WorkerContext,
+    private readonly listener: InetListener,
+    private readonly config: SmtpConfig,
+    private readonly name: string,
+  ) {}
+
+  private peer(name: 'lka' | 'queue') {
+    const ch = this.worker.peers.get(name);
+    if (!ch) throw replyError(421, '4.3.0', 'Service temporarily unavailable');
+    return ch;
+  }
+
+  private sessionInfo(s: SMTPServerSession) {
+    return {
+      src: clientIp(s),
+      socket: false,
+      helo: s.hostNameAppearsAs ?? '',
+      tls: s.secure,
+      ...(s.user !== undefined ? { auth: String(s.user) } : {}),
+      ...(this.listener.tag !== undefined ? { tag: this.listener.tag } : {}),
+    };
+  }
+
+  onMailFrom(s: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    const st = state(s);
+    st.targets.clear();
+    if (st.mails >= this.config.smtp.maxMails) return cb(replyError(452, '4.5.3', 'Too many messages sent'));
+    cb();
+  }
+
+  onRcptTo(address: string, s: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    const st = state(s);
+    if (st.targets.size >= this.config.smtp.maxRcpt) return cb(replyError(451, '4.5.3', 'Too many recipients'));
+    let lka;
+    try {
+      lka = this.peer('lka');
+    } catch (e) {
+      return cb(e as Error);
+    }
+    const mailFrom = s.envelope.mailFrom ? s.envelope.mailFrom.address : '';
+    lka.request<LkaToSmtp>({ type: 'LKA_RCPT', session: this.sessionInfo(s), mailFrom, rcpt: address }).then(
+      (r) => {
+        if (r.type === 'LKA_RCPT_OK') {
+          st.targets.set(address, r.targets);
+          cb();
+        } else if (r.type === 'LKA_RCPT_FAIL') cb(replyError(r.code, r.esc, r.text));
+        else cb(replyError(451, '4.3.0', 'Temporary failure'));
+      },
+      () => cb(replyError(451, '4.3.0', 'Temporary failure')),
+    );
+  }
+
+  onData(stream: SMTPServerDataStream, s: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): void {
+    this.receive(stream, s).then(
+      (msgid) => {
+        state(s).mails++;
+        cb(null, `2.0.0 ${msgid} Message accepted for delivery`);
+      },
+      (e: Error) => cb(e),
+    );
+  }
+
+  private async receive(stream: SMTPServerDataStream, s: SMTPServerSession): Promise<string> {
+    const drain = () => new Promise<void>((r) => stream.on('end', r).resume());
+    let queue;
+    try {
+      queue = this.peer('queue');
+    } catch (e) {
+      await drain();
+      throw e;
+    }
+    const created = await queue.request<QueueToSmtp>({ type: 'QUEUE_MSG_CREATE' }).catch(() => undefined);
+    if (created?.type !== 'QUEUE_MSG_CREATED') {
+      await drain();
+      if (created?.type === 'QUEUE_FAIL') throw replyError(created.code, created.esc, created.text);
+      throw replyError(451, '4.3.0', 'Temporary failure in the queue');
+    }
+    const msgid = created.msgid;
+    const id = parseInt(msgid, 16);
+    const st = state(s);
+    const rcpts = [...st.targets.keys()];
+    const header = receivedHeader({
+      helo: s.hostNameAppearsAs ?? '',
+      ip: clientIp(s),
+      serverName: this.name,
+      esmtp: s.transmissionType?.startsWith('ESMTP') ?? true,
+      tls: s.secure,
+      auth: s.user !== undefined,
+      msgid,
+      rcpts,
+      maskSrc: this.listener.maskSrc,
+      date: new Date(),
+    });
+    const check = new BodyChecker();
+    queue.sendBytes(id, Buffer.from(header));
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      check.push(chunk);
+      if (!queue.sendBytes(id, chunk)) await queue.drained();
+    }
+    check.finish();
+    const abort = (code: number, esc: string, text: string) => {
+      queue.send({ type: 'QUEUE_MSG_ABORT', msgid });
+      return replyError(code, esc, text);
+    };
+    if (stream.sizeExceeded) throw abort(552, '5.3.4', 'Message too big for system');
+    if (check.bareNewline) throw abort(550, '5.5.2', 'Message contains a bare CR or LF: lines must end with CRLF');
+    if (check.hops >= MAX_HOPS) throw abort(554, '5.4.6', 'Loop detected: too many Received headers');
+    const mailFrom = s.envelope.mailFrom ? s.envelope.mailFrom.address : '';
+    const envelopes: EnvelopeIn[] = [];
+    for (const [rcpt, targets] of st.targets) {
+      for (const t of targets) {
+        envelopes.push({
+          action: t.action,
+          sender: mailFrom,
+          rcpt,
+          dest: t.dest,
+          helo: s.hostNameAppearsAs ?? '',
+          src: clientIp(s),
+          tls: s.secure,
+          ...(s.user !== undefined ? { auth: String(s.user) } : {}),
+          ...(this.listener.tag !== undefined ? { tag: this.listener.tag } : {}),
+        });
+      }
+    }
+    const r = await queue.request<QueueToSmtp>({ type: 'QUEUE_MSG_COMMIT', msgid, envelopes }, 60_000).catch(() => undefined);
+    if (r?.type === 'QUEUE_MSG_COMMITTED') {
+      this.worker.log.info({ event: 'message-accepted', msgid, from: mailFrom, rcpts: rcpts.length, ip: clientIp(s) });
+      return msgid;
+    }
+    if (r?.type === 'QUEUE_FAIL') throw replyError(r.code, r.esc, r.text);
+    throw replyError(451, '4.3.0', 'Temporary failure in the queue');
+  }
+}
+
+function serverFor(worker: WorkerContext, l: InetListener, config: SmtpConfig): SMTPServer {
+  const name = l.hostname ?? serverName();
+  const inbound = new Inbound(worker, l, config, name);
+  return new SMTPServer({
+    name,
+    banner: 'ESMTP tsmtpd',
+    size: config.smtp.maxMessageSize,
+    hideDSN: !l.dsn,
+    hideENHANCEDSTATUSCODES: false,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    disableReverseLookup: true,
+    logger: false,
+    onMailFrom: (_a, s, cb) => inbound.onMailFrom(s, cb),
+    onRcptTo: (a, s, cb) => inbound.onRcptTo(a.address, s, cb),
+    onData: (stream, s, cb) => inbound.onData(stream, s, cb),
+  });
+}
 
 export function main(): void {
-  runWorker('smtp', () => ({}));
+  runWorker('smtp', (worker) => {
+    const servers: SMTPServer[] = [];
+    const config = worker.config as SmtpConfig;
+    return {
+      beforeDrop: async () => {
+        for (const l of config.listeners) {
+          if (l.kind !== 'inet') continue;
+          if (l.tls !== 'none' || l.auth !== 'none') {
+            worker.log.warn({ event: 'listener-skipped', on: l.on, port: l.port }, 'TLS and AUTH listeners are not served yet');
+            continue;
+          }
+          for (const addr of bindAddresses(l.on, l.family)) {
+            const srv = serverFor(worker, l, config);
+            await new Promise<void>((resolve, reject) => {
+              const net = (srv as unknown as { server: Server }).server;
+              net.once('error', reject);
+              net.listen({ host: addr, port: l.port, backlog: 4096 }, () => resolve());
+            });
+            servers.push(srv);
+            worker.log.info({ event: 'smtp-listening', address: addr, port: l.port });
+          }
+        }
+      },
+      onShutdown: () => new Promise<void>((resolve) => {
+        let left = servers.length;
+        if (left === 0) resolve();
+        for (const s of servers) s.close(() => --left === 0 && resolve());
+        setTimeout(resolve, 5000).unref();
+      }),
+    };
+  });
 }

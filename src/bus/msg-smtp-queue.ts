@@ -1,0 +1,40 @@
+/**
+ * smtp <-> queue: a message enters the spool.
+ *
+ * smtp -> queue: QUEUE_MSG_CREATE; then the body as raw byte frames on the stream whose id is
+ * the msgid (as a number); then QUEUE_MSG_COMMIT with the envelopes, or QUEUE_MSG_ABORT.
+ * queue -> smtp: QUEUE_MSG_CREATED (the msgid), QUEUE_MSG_COMMITTED (after the fsync of the
+ * message, its envelopes and the directories: only then may smtp answer 250), QUEUE_FAIL (the
+ * SMTP reply to give, e.g. 452 4.3.1 when the disk is full).
+ */
+import { COMMON_MESSAGES } from './msg-common';
+import { arr, bool, int, obj, opt, str, union, type Infer } from './schema';
+
+export const EnvelopeIn = obj({
+  action: str,
+  sender: str,
+  rcpt: str,
+  dest: str,
+  helo: str,
+  src: str,
+  tls: bool,
+  auth: opt(str),
+  tag: opt(str),
+});
+export type EnvelopeIn = Infer<typeof EnvelopeIn>;
+
+export const SmtpToQueue = union({
+  ...COMMON_MESSAGES,
+  QUEUE_MSG_CREATE: { reqid: int },
+  QUEUE_MSG_COMMIT: { reqid: int, msgid: str, envelopes: arr(EnvelopeIn, 100_000) },
+  QUEUE_MSG_ABORT: { msgid: str },
+});
+export type SmtpToQueue = Infer<typeof SmtpToQueue>;
+
+export const QueueToSmtp = union({
+  ...COMMON_MESSAGES,
+  QUEUE_MSG_CREATED: { re: int, msgid: str },
+  QUEUE_MSG_COMMITTED: { re: int, msgid: str, evpids: arr(str, 100_000) },
+  QUEUE_FAIL: { re: int, code: int, esc: str, text: str },
+});
+export type QueueToSmtp = Infer<typeof QueueToSmtp>;

@@ -1,0 +1,169 @@
+/**
+ * From a recipient to envelopes: the ruleset decides the action; for local delivery, virtual
+ * and alias tables are expanded (users, addresses run through the ruleset again, `error:`
+ * replies), duplicates dropped, depth limited to 10, and every final user must exist in the
+ * userbase. Forms that come with local delivery (`|command`, `/file`, `:include:`) answer a
+ * temporary failure for now. No I/O besides user lookups (through `users`).
+ */
+import type { Action, LocalAction, MatchRule } from '../parse/config';
+import type { EnvelopeTarget, SessionInfo } from '../bus/msg-smtp-lka';
+import { formatAddress, parseAddress, stripSubaddress } from '../mail/address';
+import { firstMatch, type RcptQuery } from './ruleset';
+import { TableError, type Tables } from './tables';
+
+export const MAX_EXPANSION_DEPTH = 10;
+
+export interface Reply {
+  readonly code: number;
+  readonly esc: string;
+  readonly text: string;
+}
+
+export type Resolution = { readonly ok: true; readonly targets: EnvelopeTarget[] } | ({ readonly ok: false } & Reply);
+
+export interface ExpandContext {
+  readonly rules: readonly MatchRule[];
+  readonly actions: ReadonlyMap<string, Action>;
+  readonly tables: Tables;
+  readonly subAddrDelim: string;
+  /** does this system (or userbase table) user exist? */
+  userExists(user: string, userbase: string): boolean;
+}
+
+class Failure extends Error {
+  constructor(readonly reply: Reply) {
+    super(reply.text);
+  }
+}
+
+const fail = (code: number, esc: string, text: string): never => {
+  throw new Failure({ code, esc, text });
+};
+
+/** Split an aliases(5) value list: commas outside quotes, backslash escapes, trimmed. */
+export function splitAliasValues(value: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quote = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (c === '\\' && i + 1 < value.length) {
+      cur += value[++i];
+    } else if (quote) {
+      if (c === quote) quote = '';
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+    } else if (c === ',') {
+      out.push(cur.trim());
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur.trim());
+  return out.filter((v) => v !== '');
+}
+
+class Expander {
+  readonly targets = new Map<string, EnvelopeTarget>();
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly ctx: ExpandContext, private readonly session: SessionInfo, private readonly mailFrom: string) {}
+
+  route(address: string, depth: number, internal: boolean): void {
+    if (depth > MAX_EXPANSION_DEPTH) fail(550, '5.2.4', 'Mailing list expansion problem: expansion too deep');
+    const q: RcptQuery = {
+      session: internal ? { ...this.session, src: 'local', socket: true } : this.session,
+      mailFrom: this.mailFrom,
+      rcpt: address,
+    };
+    const rule = firstMatch(this.ctx.rules, q, this.ctx.tables);
+    if (!rule) {
+      const local = this.ctx.tables.match('<localnames>', 'domain', parseAddress(address).domain) || this.ctx.rules.some((r) => r.decision.type === 'action' && r.for.type === 'domain' && r.for.table !== undefined && !r.for.regex && this.ctx.tables.match(r.for.table, 'domain', parseAddress(address).domain));
+      if (local) fail(550, '5.1.1', 'Invalid recipient');
+      fail(550, '5.7.1', 'Relaying denied');
+    }
+    if (rule!.decision.type === 'reject') fail(550, '5.7.1', 'Delivery not authorized, message refused');
+    const action = this.ctx.actions.get((rule!.decision as { action: string }).action);
+    if (!action) fail(451, '4.3.0', 'Temporary failure: unknown action');
+    if (action!.kind === 'relay') {
+      this.add({ action: action!.name, dest: address });
+      return;
+    }
+    this.expandLocal(address, action as LocalAction, depth);
+  }
+
+  private add(t: EnvelopeTarget): void {
+    this.targets.set(`${t.action}\0${t.dest}`, t);
+  }
+
+  private expandLocal(address: string, action: LocalAction, depth: number): void {
+    const key = `${action.name}\0${address}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    const a = parseAddress(address);
+    const { user, tag } = stripSubaddress(a.user, this.ctx.subAddrDelim);
+    let values: string | undefined;
+    if (action.virtual) {
+      const d = a.domain;
+      const keys = [...(tag !== undefined ? [`${user}${this.ctx.subAddrDelim}${tag}@${d}`] : []), `${user}@${d}`, ...(tag !== undefined ? [`${user}${this.ctx.subAddrDelim}${tag}`] : []), user, `@${d}`, '@'];
+      for (const k of keys) {
+        values = this.ctx.tables.lookup(action.virtual, k);
+        if (values !== undefined) break;
+      }
+      if (values === undefined) fail(550, '5.1.1', 'Invalid recipient');
+    } else if (action.alias) {
+      values = this.ctx.tables.lookup(action.alias, user);
+    }
+    if (values === undefined) {
+      this.deliverToUser(address, user, action);
+      return;
+    }
+    const list = splitAliasValues(values);
+    if (list.length === 0) fail(550, '5.2.4', 'Mailing list expansion problem');
+    for (const v of list) this.expandValue(v, address, user, action, depth);
+  }
+
+  private expandValue(v: string, address: string, user: string, action: LocalAction, depth: number): void {
+    const err = /^:?error:([45]\d\d) (.+)$/i.exec(v);
+    if (err) {
+      const code = Number(err[1]);
+      const text = err[2]!;
+      const esc = /^(\d\.\d{1,3}\.\d{1,3}) /.exec(text);
+      fail(code, esc ? esc[1]! : code >= 500 ? '5.0.0' : '4.0.0', esc ? text.slice(esc[0].length) : text);
+    }
+    if (/^(:?include:|\||"\||\/)/i.test(v)) {
+      fail(451, '4.3.0', 'Temporary failure: this alias form is not supported yet');
+    }
+    if (v.includes('@')) {
+      this.route(v, depth + 1, true);
+      return;
+    }
+    const target = v.toLowerCase();
+    if (target === user) {
+      this.deliverToUser(address, user, action); // an alias to itself: the user's own mailbox
+      return;
+    }
+    if (!/^[a-z0-9_.+-]+$/.test(target)) fail(550, '5.1.3', `Invalid alias value "${v}"`);
+    this.expandLocal(formatAddress({ user: target, domain: parseAddress(address).domain }), action, depth + 1);
+  }
+
+  private deliverToUser(address: string, user: string, action: LocalAction): void {
+    const who = action.user ?? user;
+    if (!this.ctx.userExists(who, action.userbase)) fail(550, '5.1.1', 'Invalid recipient');
+    this.add({ action: action.name, dest: address });
+  }
+}
+
+/** Envelopes for one recipient, or the reply that refuses it. */
+export function resolveRecipient(ctx: ExpandContext, session: SessionInfo, mailFrom: string, rcpt: string): Resolution {
+  const e = new Expander(ctx, session, mailFrom);
+  try {
+    e.route(rcpt, 0, false);
+  } catch (err) {
+    if (err instanceof Failure) return { ok: false, ...err.reply };
+    if (err instanceof TableError) return { ok: false, code: 451, esc: '4.3.0', text: 'Temporary failure: table lookup failed' };
+    throw err;
+  }
+  if (e.targets.size === 0) return { ok: false, code: 550, esc: '5.2.4', text: 'Mailing list expansion problem' };
+  return { ok: true, targets: [...e.targets.values()] };
+}

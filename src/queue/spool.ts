@@ -1,0 +1,154 @@
+/**
+ * The spool on disk: `incoming/<msgid>/` while a message is received, then an atomic rename to
+ * `queue/<2 hex>/<msgid>/` holding `message` and one file per envelope (`<evpid>`, JSON).
+ *
+ * Durability: the message file, every envelope file and the message directory are fsynced
+ * before the rename, and the queue bucket directory after it; only then is the commit reported
+ * (and smtp answers 250). At start, everything still in incoming/ (never committed) is purged.
+ * Files are 0600, directories 0700. Only the queue process touches the spool.
+ */
+import { randomInt } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const ENVELOPE_VERSION = 1;
+
+export interface StoredEnvelope {
+  readonly version: number;
+  readonly evpid: string;
+  readonly msgid: string;
+  readonly ctime: number;
+  readonly retry: number;
+  readonly [field: string]: unknown;
+}
+
+export class SpoolFullError extends Error {}
+
+function hex32(): string {
+  return randomInt(0, 2 ** 32).toString(16).padStart(8, '0');
+}
+
+function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+interface Incoming {
+  readonly msgid: string;
+  readonly dir: string;
+  readonly fd: number;
+  size: number;
+}
+
+export class Spool {
+  private readonly incoming = new Map<string, Incoming>();
+
+  constructor(
+    readonly root: string,
+    /** refuse new messages when less than this fraction of blocks or inodes is free */
+    private readonly minFree = 0.05,
+  ) {}
+
+  /** Create the tree and purge uncommitted messages; returns how many were purged. */
+  open(): number {
+    for (const d of ['incoming', 'queue', 'corrupt', 'offline', 'purge']) fs.mkdirSync(path.join(this.root, d), { recursive: true, mode: 0o700 });
+    const left = fs.readdirSync(path.join(this.root, 'incoming'));
+    for (const name of left) fs.rmSync(path.join(this.root, 'incoming', name), { recursive: true, force: true });
+    return left.length;
+  }
+
+  private checkSpace(): void {
+    const s = fs.statfsSync(this.root);
+    const blocksFree = s.bavail / s.blocks;
+    const inodesFree = s.files > 0 ? s.ffree / s.files : 1;
+    if (blocksFree < this.minFree || inodesFree < this.minFree) throw new SpoolFullError('the spool file system is nearly full');
+  }
+
+  private bucket(msgid: string): string {
+    return path.join(this.root, 'queue', msgid.slice(0, 2));
+  }
+
+  create(): string {
+    this.checkSpace();
+    for (;;) {
+      const msgid = hex32();
+      if (this.incoming.has(msgid) || fs.existsSync(path.join(this.bucket(msgid), msgid))) continue;
+      const dir = path.join(this.root, 'incoming', msgid);
+      try {
+        fs.mkdirSync(dir, { mode: 0o700 });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        throw e;
+      }
+      const fd = fs.openSync(path.join(dir, 'message'), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+      this.incoming.set(msgid, { msgid, dir, fd, size: 0 });
+      return msgid;
+    }
+  }
+
+  isOpen(msgid: string): boolean {
+    return this.incoming.has(msgid);
+  }
+
+  append(msgid: string, bytes: Buffer): void {
+    const m = this.incoming.get(msgid);
+    if (!m) throw new Error(`no message ${msgid} being received`);
+    let off = 0;
+    while (off < bytes.length) off += fs.writeSync(m.fd, bytes, off, bytes.length - off);
+    m.size += bytes.length;
+  }
+
+  /** Write the envelopes, fsync everything and move the message into the queue. */
+  commit(msgid: string, envelopes: readonly Record<string, unknown>[]): StoredEnvelope[] {
+    const m = this.incoming.get(msgid);
+    if (!m) throw new Error(`no message ${msgid} being received`);
+    const ctime = Math.floor(Date.now() / 1000);
+    const stored: StoredEnvelope[] = [];
+    const used = new Set<string>();
+    for (const env of envelopes) {
+      let evpid: string;
+      do evpid = `${msgid}${hex32()}`;
+      while (used.has(evpid));
+      used.add(evpid);
+      const e: StoredEnvelope = { version: ENVELOPE_VERSION, evpid, msgid, ctime, retry: 0, ...env };
+      const fd = fs.openSync(path.join(m.dir, evpid), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+      try {
+        fs.writeSync(fd, `${JSON.stringify(e)}\n`);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      stored.push(e);
+    }
+    fs.fsyncSync(m.fd);
+    fs.closeSync(m.fd);
+    this.incoming.delete(msgid);
+    fsyncDir(m.dir);
+    const bucket = this.bucket(msgid);
+    if (!fs.existsSync(bucket)) {
+      fs.mkdirSync(bucket, { mode: 0o700 });
+      fsyncDir(path.join(this.root, 'queue'));
+    }
+    fs.renameSync(m.dir, path.join(bucket, msgid)); // the commit point
+    fsyncDir(bucket);
+    fsyncDir(path.join(this.root, 'incoming'));
+    return stored;
+  }
+
+  abort(msgid: string): void {
+    const m = this.incoming.get(msgid);
+    if (!m) return;
+    this.incoming.delete(msgid);
+    fs.closeSync(m.fd);
+    fs.rmSync(m.dir, { recursive: true, force: true });
+  }
+
+  /** every message being received (aborted when their smtp channel goes away) */
+  receiving(): string[] {
+    return [...this.incoming.keys()];
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * Where a `listen on` statement binds: an address as written, `localhost`, an interface name
+ * (its addresses), or `all`/`*`/`0.0.0.0`/`::` (every address), optionally one family only.
+ */
+import { isIP } from 'node:net';
+import * as os from 'node:os';
+
+export function bindAddresses(on: string, family?: 'inet4' | 'inet6'): string[] {
+  const want = (a: string) => !family || (family === 'inet4' ? isIP(a) === 4 : isIP(a) === 6);
+  const literal = on.replace(/^\[|\]$/g, '');
+  if (isIP(literal)) return want(literal) ? [literal] : [];
+  if (on === 'localhost') return ['127.0.0.1', '::1'].filter(want);
+  if (on === 'all' || on === '*' || on === 'egress') return family === 'inet6' ? ['::'] : ['0.0.0.0'];
+  const iface = os.networkInterfaces()[on];
+  if (iface) return iface.map((a) => a.address).filter(want);
+  throw new Error(`listen on ${on}: no such interface or address`);
+}

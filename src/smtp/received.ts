@@ -1,0 +1,44 @@
+/**
+ * The Received header smtp prepends to each message, in OpenSMTPD's shape:
+ * `from <helo> (<rdns> [<ip>])` (omitted with mask-src), `by <name> (tsmtpd) with
+ * [E]SMTP[S][A] id <msgid>`, ` for <rcpt>` with exactly one recipient, `; <date>`.
+ * Every value from the client is reduced to safe characters first: no header injection.
+ */
+
+export interface ReceivedInfo {
+  readonly helo: string;
+  readonly ip: string;
+  readonly rdns?: string;
+  readonly serverName: string;
+  readonly esmtp: boolean;
+  readonly tls: boolean;
+  readonly auth: boolean;
+  readonly msgid: string;
+  readonly rcpts: readonly string[];
+  readonly maskSrc: boolean;
+  readonly date: Date;
+}
+
+function safe(s: string): string {
+  return s.replace(/[^\x21-\x7e]/g, '?').replace(/[()[\];\\]/g, '?').slice(0, 255);
+}
+
+export function rfc5322Date(d: Date): string {
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p = (n: number) => String(n).padStart(2, '0');
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '-';
+  const tz = `${sign}${p(Math.floor(Math.abs(off) / 60))}${p(Math.abs(off) % 60)}`;
+  return `${days[d.getDay()]}, ${d.getDate()} ${months[d.getMonth()]} ${d.getFullYear()} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${tz}`;
+}
+
+export function receivedHeader(r: ReceivedInfo): string {
+  const lines: string[] = [];
+  if (!r.maskSrc) lines.push(`from ${safe(r.helo) || 'unknown'} (${r.rdns ? safe(r.rdns) : 'unknown'} [${safe(r.ip)}])`);
+  const proto = `${r.esmtp ? 'ESMTP' : 'SMTP'}${r.tls ? 'S' : ''}${r.auth ? 'A' : ''}`;
+  lines.push(`by ${safe(r.serverName)} (tsmtpd) with ${proto} id ${r.msgid}`);
+  if (r.rcpts.length === 1) lines.push(`for <${safe(r.rcpts[0]!)}>`);
+  const body = lines.join('\r\n\t');
+  return `Received: ${body};\r\n\t${rfc5322Date(r.date)}\r\n`;
+}
