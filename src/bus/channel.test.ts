@@ -95,3 +95,17 @@ test('a request without an answer times out', async () => {
   ca.close();
   cb.close();
 });
+
+test('a peer that dies (connection reset) closes the channel without a protocol error', async () => {
+  const [a, b] = await socketPair(tmp());
+  const [ca, cb] = channels(a, b);
+  let protocolError: Error | undefined;
+  cb.onError((e) => (protocolError = e));
+  const closed = new Promise<void>((resolve) => cb.onClose(resolve));
+  const pending = cb.request({ type: 'PING' });
+  b.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+  await closed;
+  await assert.rejects(pending, /lost: read ECONNRESET/);
+  assert.equal(protocolError, undefined);
+  ca.close();
+});

@@ -47,7 +47,12 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
   constructor(private readonly opts: ChannelOptions<In>) {
     this.reader = new FrameReader(opts.maxFrame ?? DEFAULT_MAX_FRAME);
     opts.socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    opts.socket.on('error', (err) => this.fail(err));
+    // A socket error (ECONNRESET, EPIPE: the peer died) only closes the channel; protocol
+    // errors (bad frames) are what onError reports.
+    opts.socket.on('error', (err) => {
+      opts.socket.destroy();
+      this.shutdown(new ChannelClosed(`channel to ${opts.peer} lost: ${err.message}`));
+    });
     opts.socket.on('close', () => this.shutdown(new ChannelClosed(`channel to ${opts.peer} closed`)));
     // a socket made by socketPair() starts paused (see util/socketpair.ts): read from now on
     opts.socket.resume();
@@ -78,7 +83,7 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
     return this.opts.socket.write(encodeBytes(id, bytes));
   }
 
-  /** a protocol error (bad frame, undecodable message) or a socket error */
+  /** a protocol error: a bad frame or an undecodable message (the channel is then closed) */
   onError(handler: (err: Error) => void): this {
     this.errorHandler = handler;
     return this;

@@ -78,8 +78,9 @@ export function main(): void {
         }
       },
       onStart: () => {
-        const purged = spool.open();
+        const { purged, failed: stuck } = spool.open();
         if (purged > 0) worker.log.info({ event: 'incoming-purged', count: purged });
+        for (const f of stuck) worker.log.error({ event: 'incoming-purge-failed', entry: f.name }, f.error);
       },
     };
   });

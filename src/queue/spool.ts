@@ -53,12 +53,21 @@ export class Spool {
     private readonly minFree = 0.05,
   ) {}
 
-  /** Create the tree and purge uncommitted messages; returns how many were purged. */
-  open(): number {
+  /** Create the tree and purge uncommitted messages: how many were purged, and those that
+   * could not be (they stay; the queue goes on). */
+  open(): { purged: number; failed: { name: string; error: string }[] } {
     for (const d of ['incoming', 'queue', 'corrupt', 'offline', 'purge']) fs.mkdirSync(path.join(this.root, d), { recursive: true, mode: 0o700 });
-    const left = fs.readdirSync(path.join(this.root, 'incoming'));
-    for (const name of left) fs.rmSync(path.join(this.root, 'incoming', name), { recursive: true, force: true });
-    return left.length;
+    let purged = 0;
+    const failed: { name: string; error: string }[] = [];
+    for (const name of fs.readdirSync(path.join(this.root, 'incoming'))) {
+      try {
+        fs.rmSync(path.join(this.root, 'incoming', name), { recursive: true, force: true });
+        purged++;
+      } catch (e) {
+        failed.push({ name, error: (e as Error).message });
+      }
+    }
+    return { purged, failed };
   }
 
   private checkSpace(): void {

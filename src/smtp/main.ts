@@ -15,6 +15,7 @@ import { serverName } from '../util/hostname';
 import { bindAddresses } from './addresses';
 import { BodyChecker, MAX_HOPS } from './body';
 import { receivedHeader } from './received';
+import './dot-stuffing';
 import { replyError } from './replies';
 
 /** The part of the configuration smtp receives (see parent/config-parts.ts). */

@@ -3,3 +3,7 @@
 declare module 'smtp-server/lib/smtp-connection.js' {
   export const SMTPConnection: unknown;
 }
+
+declare module 'smtp-server/lib/smtp-stream.js' {
+  export const SMTPStream: unknown;
+}
