@@ -12,6 +12,8 @@ import { WORKERS } from './topology';
 
 export const ToWorker = union({
   ...COMMON_MESSAGES,
+  /** the answer to a DELIVER_MAILDIR */
+  DELIVERED: { re: int, result: lit('ok', 'tempfail', 'permfail'), text: str },
   WORKER_CONFIG: {
     name: lit(...WORKERS),
     config: json,
@@ -36,5 +38,7 @@ export type ToWorker = Infer<typeof ToWorker>;
 export const ToParent = union({
   ...COMMON_MESSAGES,
   WORKER_READY: { pid: int, uid: int, gid: int },
+  /** mda: write this message into the user's maildir, as that user (base64 content) */
+  DELIVER_MAILDIR: { reqid: int, user: str, path: opt(str), junk: bool, content: str },
 });
 export type ToParent = Infer<typeof ToParent>;

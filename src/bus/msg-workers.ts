@@ -6,6 +6,8 @@
 import { COMMON_MESSAGES } from './msg-common';
 import { LkaToSmtp, SmtpToLka } from './msg-smtp-lka';
 import { QueueToSmtp, SmtpToQueue } from './msg-smtp-queue';
+import { MdaToQueue, QueueToMda } from './msg-queue-mda';
+import { QueueToScheduler, SchedulerToQueue } from './msg-queue-scheduler';
 import { union, type Infer, type UnionDecoder } from './schema';
 import { assertAllowed, type WorkerName } from './topology';
 
@@ -13,7 +15,16 @@ export const CommonMessage = union({ ...COMMON_MESSAGES });
 export type CommonMessage = Infer<typeof CommonMessage>;
 
 /** Any message a worker may receive from a peer. */
-export type PeerMessage = CommonMessage | SmtpToLka | LkaToSmtp | SmtpToQueue | QueueToSmtp;
+export type PeerMessage =
+  | CommonMessage
+  | SmtpToLka
+  | LkaToSmtp
+  | SmtpToQueue
+  | QueueToSmtp
+  | QueueToScheduler
+  | SchedulerToQueue
+  | QueueToMda
+  | MdaToQueue;
 
 /** receiver <- sender: the union the receiver decodes */
 const RECEIVES: Readonly<Record<string, UnionDecoder<PeerMessage>>> = {
@@ -21,6 +32,10 @@ const RECEIVES: Readonly<Record<string, UnionDecoder<PeerMessage>>> = {
   'smtp<-lka': LkaToSmtp,
   'queue<-smtp': SmtpToQueue,
   'smtp<-queue': QueueToSmtp,
+  'scheduler<-queue': QueueToScheduler,
+  'queue<-scheduler': SchedulerToQueue,
+  'mda<-queue': QueueToMda,
+  'queue<-mda': MdaToQueue,
 };
 
 /** The decoder for what `self` may receive from `peer`; throws for a pair not in the topology. */

@@ -11,7 +11,7 @@
 import type { Socket } from 'node:net';
 import { createLogger, type Logger } from '../log/logger';
 import { dropPrivileges, currentIdentity } from '../util/privileges';
-import { Channel } from './channel';
+import { Channel, type OmitEach } from './channel';
 import { ToParent, ToWorker } from './msg-parent';
 import { decoderFor, type PeerMessage } from './msg-workers';
 import { DecodeError, dispatch, type Handlers } from './schema';
@@ -29,6 +29,8 @@ export interface WorkerContext {
   readonly peers: Map<WorkerName, PeerChannel>;
   /** ask the parent whether it is alive: resolves with its pid */
   pingParent(timeoutMs?: number): Promise<number>;
+  /** a request to the parent (its reqid is filled in); resolves with the answer */
+  requestParent(msg: OmitEach<ToParent, 'reqid'>, timeoutMs: number): Promise<ToWorker>;
 }
 
 export interface WorkerHooks {
@@ -57,7 +59,7 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
   let hooks: WorkerHooks = {};
   let ready = false;
   let nextReqid = 1;
-  const parentWaits = new Map<number, (pid: number) => void>();
+  const parentWaits = new Map<number, (msg: ToWorker) => void>();
   const early = (what: string) => {
     process.stderr.write(`smtpd: ${name}: ${what} before its configuration\n`);
     process.exit(1);
@@ -101,25 +103,30 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
   const configure = async (msg: ConfigMsg) => {
     const { type: _t, config, ...settings } = msg;
     const log = createLogger({ worker: name, format: settings.logFormat, verbose: settings.verbose, fd: settings.logFd });
+    const requestParent = (msg: OmitEach<ToParent, 'reqid'>, timeoutMs: number) =>
+      new Promise<ToWorker>((resolve, reject) => {
+        const reqid = nextReqid++;
+        const timer = setTimeout(() => {
+          parentWaits.delete(reqid);
+          reject(new Error('the parent did not answer'));
+        }, timeoutMs);
+        parentWaits.set(reqid, (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        });
+        sendToParent({ ...msg, reqid } as ToParent);
+      });
     ctx = {
       name,
       log,
       config,
       settings,
       peers: new Map(),
-      pingParent: (timeoutMs = 2000) =>
-        new Promise<number>((resolve, reject) => {
-          const reqid = nextReqid++;
-          const timer = setTimeout(() => {
-            parentWaits.delete(reqid);
-            reject(new Error('the parent did not answer'));
-          }, timeoutMs);
-          parentWaits.set(reqid, (pid) => {
-            clearTimeout(timer);
-            resolve(pid);
-          });
-          sendToParent({ type: 'PING', reqid });
-        }),
+      requestParent,
+      pingParent: async (timeoutMs = 2000) => {
+        const m = await requestParent({ type: 'PING' }, timeoutMs);
+        return m.type === 'PONG' ? m.pid : -1;
+      },
     };
     hooks = makeHooks(ctx);
     await hooks.beforeDrop?.();
@@ -150,7 +157,11 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
     },
     PING: (m) => sendToParent({ type: 'PONG', re: m.reqid, pid: process.pid, name }),
     PONG: (m) => {
-      parentWaits.get(m.re)?.(m.pid);
+      parentWaits.get(m.re)?.(m);
+      parentWaits.delete(m.re);
+    },
+    DELIVERED: (m) => {
+      parentWaits.get(m.re)?.(m);
       parentWaits.delete(m.re);
     },
   };

@@ -1,11 +1,67 @@
 /**
- * mda: local delivery coordination (maildir, mbox, LMTP, mda commands spawned by the parent as
- * the recipient). Today it only runs and answers liveness checks.
- * Privileges: runs as the daemon user (_smtpd). Peers: control, queue, lka.
- * Never runs anything through a shell with envelope data.
+ * mda: local delivery coordination. Receives a message and its envelope from the queue and
+ * has it delivered as the recipient user by the parent (maildir today; mbox, LMTP and mda
+ * commands come next and answer a temporary failure until then).
+ * Privileges: runs as the daemon user (_smtpd). Peers: control, queue, lka; the parent for
+ * deliveries. Never runs anything through a shell with envelope data.
  */
-import { runWorker } from '../bus/worker-runtime';
+import type { Config, LocalAction } from '../parse/config';
+import type { MdaToQueue, QueueToMda } from '../bus/msg-queue-mda';
+import { dispatch, type Handlers } from '../bus/schema';
+import { runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
+import { parseAddress, stripSubaddress } from '../mail/address';
+
+/** The part of the configuration mda receives (see parent/config-parts.ts). */
+export type MdaConfig = Pick<Config, 'mda'> & { actions: LocalAction[]; subAddrDelim?: string };
+
+const DELIVERY_TIMEOUT_MS = 120_000;
+
+async function deliver(worker: WorkerContext, action: LocalAction | undefined, dest: string, content: Buffer): Promise<Omit<Extract<MdaToQueue, { type: 'MDA_RESULT' }>, 'type' | 'evpid'>> {
+  if (!action) return { result: 'tempfail', text: '451 4.3.0 no such local action (configuration changed?)' };
+  if (action.method.type !== 'maildir') {
+    return { result: 'tempfail', text: `451 4.3.0 ${action.method.type} delivery is not available yet` };
+  }
+  if (action.userbase !== '<getpwnam>') return { result: 'tempfail', text: '451 4.3.0 userbase tables are not available for delivery yet' };
+  const user = action.user ?? stripSubaddress(parseAddress(dest).user, (worker.config as MdaConfig).subAddrDelim ?? '+').user;
+  try {
+    const r = await worker.requestParent(
+      { type: 'DELIVER_MAILDIR', user, junk: action.method.junk, content: content.toString('base64'), ...(action.method.path !== undefined ? { path: action.method.path } : {}) },
+      DELIVERY_TIMEOUT_MS,
+    );
+    return r.type === 'DELIVERED' ? { result: r.result, text: r.text } : { result: 'tempfail', text: '451 4.3.0 unexpected answer' };
+  } catch (e) {
+    return { result: 'tempfail', text: `451 4.3.0 ${(e as Error).message}` };
+  }
+}
 
 export function main(): void {
-  runWorker('mda', () => ({}));
+  runWorker('mda', (worker) => {
+    const streams = new Map<number, Buffer[]>();
+    const fromQueue = (ch: PeerChannel): Handlers<QueueToMda, void> => ({
+      MDA_DELIVER: (m) => {
+        const content = Buffer.concat(streams.get(m.stream) ?? []);
+        streams.delete(m.stream);
+        const cfg = worker.config as MdaConfig;
+        const action = cfg.actions.find((a) => a.name === m.envelope.action);
+        void deliver(worker, action, m.envelope.dest, content).then((r) => {
+          const ev = r.result === 'ok' ? 'delivered' : r.result === 'tempfail' ? 'deferred' : 'failed';
+          worker.log.info({ event: ev, evpid: m.envelope.evpid, rcpt: m.envelope.rcpt, dest: m.envelope.dest, result: r.text });
+          if (!ch.isClosed) ch.send({ type: 'MDA_RESULT', evpid: m.envelope.evpid, result: r.result, text: r.text });
+        });
+      },
+      PING: () => undefined,
+      PONG: () => undefined,
+    });
+    return {
+      onPeerBytes: (peer, id, bytes) => {
+        if (peer !== 'queue') return;
+        const list = streams.get(id);
+        if (list) list.push(Buffer.from(bytes));
+        else streams.set(id, [Buffer.from(bytes)]);
+      },
+      onPeerMessage: (peer, msg, ch) => {
+        if (peer === 'queue') dispatch(fromQueue(ch), msg as QueueToMda);
+      },
+    };
+  });
 }

@@ -11,7 +11,7 @@ export function configFor(name: WorkerName, c: Config): unknown {
     case 'lka':
       return { tables: c.tables, rules: c.rules, actions: c.actions, listeners: c.listeners, procs: c.procs, filters: c.filters, smtp: { subAddrDelim: c.smtp.subAddrDelim }, admd: c.admd };
     case 'queue':
-      return { queue: c.queue };
+      return { queue: c.queue, actions: c.actions.map((a) => ({ name: a.name, kind: a.kind, ...(a.ttl !== undefined ? { ttl: a.ttl } : {}) })) };
     case 'scheduler':
       return { bounceWarnInterval: c.bounceWarnInterval, queueTtl: c.queue.ttl, limits: c.scheduler.limits, actionTtl: c.actions.map((a) => [a.name, a.ttl]) };
     case 'smtp':
@@ -19,6 +19,6 @@ export function configFor(name: WorkerName, c: Config): unknown {
     case 'mta':
       return { mta: c.mta, actions: c.actions.filter((a) => a.kind === 'relay'), pki: c.pki.map((p) => p.name), ca: c.ca, srs: c.srs };
     case 'mda':
-      return { mda: c.mda, actions: c.actions.filter((a) => a.kind === 'local') };
+      return { mda: c.mda, actions: c.actions.filter((a) => a.kind === 'local'), subAddrDelim: c.smtp.subAddrDelim };
   }
 }

@@ -20,6 +20,7 @@ import type { Config } from '../parse/config';
 import { configFor } from './config-parts';
 import type { DaemonOptions } from './options';
 import { socketPair } from '../util/socketpair';
+import { deliverMaildir } from './deliver-maildir';
 
 export const CRASH_LIMIT = 5;
 export const CRASH_WINDOW_MS = 60_000;
@@ -139,6 +140,16 @@ export class Daemon {
         return;
       case 'PONG':
         return;
+      case 'DELIVER_MAILDIR': {
+        if (w.name !== 'mda') {
+          this.deps.log.error({ event: 'protocol-error', name: w.name }, `${w.name} may not ask for deliveries; restarting it`);
+          child.kill('SIGKILL');
+          return;
+        }
+        const r = deliverMaildir(msg.user, msg.path, msg.junk, Buffer.from(msg.content, 'base64'));
+        this.send(w, { type: 'DELIVERED', re: msg.reqid, result: r.result, text: r.text });
+        return;
+      }
     }
   }
 

@@ -4,10 +4,95 @@
  * Privileges: runs as the queue user (_smtpq). Peers: control, smtp, scheduler, lka, mta, mda.
  * Never talks to the network.
  */
+import type { Config } from '../parse/config';
+import type { MdaToQueue } from '../bus/msg-queue-mda';
+import type { ScheduledEnvelope, SchedulerToQueue } from '../bus/msg-queue-scheduler';
 import type { QueueToSmtp, SmtpToQueue } from '../bus/msg-smtp-queue';
 import { dispatch, type Handlers } from '../bus/schema';
-import { runWorker, type PeerChannel } from '../bus/worker-runtime';
-import { Spool, SpoolFullError } from './spool';
+import { runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
+import { Spool, SpoolFullError, type StoredEnvelope } from './spool';
+
+/** The part of the configuration the queue receives (see parent/config-parts.ts). */
+export interface QueueConfig {
+  readonly queue: Config['queue'];
+  readonly actions: readonly { name: string; kind: 'local' | 'relay'; ttl?: number }[];
+}
+
+const STREAM_CHUNK = 256 * 1024;
+
+/** Envelopes in the queue, their delivery through mda, and what the scheduler is told. */
+class Deliveries {
+  readonly envelopes = new Map<string, StoredEnvelope>();
+  scheduler?: PeerChannel;
+  mda?: PeerChannel;
+  private stream = 0;
+
+  constructor(private readonly worker: WorkerContext, private readonly spool: Spool) {}
+
+  private config(): QueueConfig {
+    return this.worker.config as QueueConfig;
+  }
+
+  scheduled(e: StoredEnvelope): ScheduledEnvelope {
+    const action = this.config().actions.find((a) => a.name === e.action);
+    return {
+      evpid: e.evpid,
+      type: action?.kind === 'relay' ? 'mta' : 'mda',
+      ctime: e.ctime,
+      ttl: action?.ttl ?? this.config().queue.ttl,
+      retry: e.retry,
+    };
+  }
+
+  add(list: readonly StoredEnvelope[], now = false): void {
+    for (const e of list) this.envelopes.set(e.evpid, e);
+    if (this.scheduler && !this.scheduler.isClosed && list.length > 0) {
+      this.scheduler.send({ type: 'SCHED_ADD', envelopes: list.map((e) => this.scheduled(e)), ...(now ? { now } : {}) });
+    }
+  }
+
+  private report(evpid: string, result: 'ok' | 'tempfail' | 'permfail', error?: string): void {
+    if (this.scheduler && !this.scheduler.isClosed) {
+      this.scheduler.send({ type: 'SCHED_RESULT', evpid, result, ...(error !== undefined ? { error } : {}) });
+    }
+  }
+
+  deliver(evpid: string): void {
+    const e = this.envelopes.get(evpid);
+    if (!e) return this.report(evpid, 'permfail', 'no such envelope');
+    if (this.scheduled(e).type === 'mta') return this.finish(evpid, 'tempfail', '451 4.3.0 relaying is not available yet');
+    if (!this.mda || this.mda.isClosed) return this.finish(evpid, 'tempfail', '451 4.3.0 mda not available');
+    let content: Buffer;
+    try {
+      content = this.spool.readMessage(e.msgid);
+    } catch (err) {
+      return this.finish(evpid, 'tempfail', `451 4.3.0 cannot read the message: ${(err as Error).message}`);
+    }
+    const stream = (this.stream = (this.stream + 1) >>> 0);
+    for (let off = 0; off < content.length; off += STREAM_CHUNK) this.mda.sendBytes(stream, content.subarray(off, off + STREAM_CHUNK));
+    this.mda.send({ type: 'MDA_DELIVER', stream, envelope: { evpid, action: String(e.action), dest: String(e.dest), rcpt: String(e.rcpt), sender: String(e.sender) } });
+  }
+
+  finish(evpid: string, result: 'ok' | 'tempfail' | 'permfail', text: string): void {
+    const e = this.envelopes.get(evpid);
+    if (e) {
+      try {
+        if (result === 'tempfail') {
+          const updated = { ...e, retry: e.retry + 1, lasttry: Math.floor(Date.now() / 1000), errorline: text };
+          this.spool.updateEnvelope(updated);
+          this.envelopes.set(evpid, updated);
+        } else {
+          this.spool.removeEnvelope(e.msgid, evpid);
+          this.envelopes.delete(evpid);
+          if (result === 'permfail') this.worker.log.warn({ event: 'bounce-pending', evpid }, `permanent failure (${text}): bounces come with the next version`);
+        }
+      } catch (err) {
+        this.worker.log.error({ event: 'envelope-update-failed', evpid }, String(err));
+      }
+    }
+    this.report(evpid, result, text);
+  }
+}
 
 function failure(re: number, e: unknown): QueueToSmtp {
   const code = (e as NodeJS.ErrnoException).code;
@@ -20,6 +105,7 @@ function failure(re: number, e: unknown): QueueToSmtp {
 export function main(): void {
   runWorker('queue', (worker) => {
     const spool = new Spool(worker.settings.spool);
+    const deliveries = new Deliveries(worker, spool);
     /** messages whose body could not be written: their commit fails */
     const failed = new Map<string, unknown>();
     const fromSmtp = (ch: PeerChannel): Handlers<SmtpToQueue, void> => ({
@@ -43,6 +129,7 @@ export function main(): void {
           const stored = spool.commit(m.msgid, m.envelopes);
           worker.log.info({ event: 'message-committed', msgid: m.msgid, envelopes: stored.length });
           ch.send({ type: 'QUEUE_MSG_COMMITTED', re: m.reqid, msgid: m.msgid, evpids: stored.map((e) => e.evpid) });
+          deliveries.add(stored);
         } catch (e) {
           worker.log.error({ event: 'queue-commit-failed', msgid: m.msgid }, String(e));
           spool.abort(m.msgid);
@@ -59,13 +146,25 @@ export function main(): void {
     return {
       beforeDrop: () => undefined,
       onPeer: (peer, ch) => {
-        if (peer !== 'smtp') return;
-        ch.onClose(() => {
-          for (const msgid of spool.receiving()) spool.abort(msgid);
-        });
+        if (peer === 'smtp') {
+          ch.onClose(() => {
+            for (const msgid of spool.receiving()) spool.abort(msgid);
+          });
+        } else if (peer === 'scheduler') {
+          deliveries.scheduler = ch;
+          // a (re)started scheduler learns everything; what was waiting is tried at once
+          deliveries.add([...deliveries.envelopes.values()], true);
+        } else if (peer === 'mda') deliveries.mda = ch;
       },
       onPeerMessage: (peer, msg, ch) => {
         if (peer === 'smtp') dispatch(fromSmtp(ch), msg as SmtpToQueue);
+        else if (peer === 'scheduler') {
+          const m = msg as SchedulerToQueue;
+          if (m.type === 'SCHED_DELIVER') for (const id of m.evpids) deliveries.deliver(id);
+        } else if (peer === 'mda') {
+          const m = msg as MdaToQueue;
+          if (m.type === 'MDA_RESULT') deliveries.finish(m.evpid, m.result, m.text);
+        }
       },
       onPeerBytes: (peer, id, bytes) => {
         const msgid = id.toString(16).padStart(8, '0');
@@ -81,6 +180,10 @@ export function main(): void {
         const { purged, failed: stuck } = spool.open();
         if (purged > 0) worker.log.info({ event: 'incoming-purged', count: purged });
         for (const f of stuck) worker.log.error({ event: 'incoming-purge-failed', entry: f.name }, f.error);
+        const { envelopes, corrupt } = spool.load();
+        for (const c of corrupt) worker.log.error({ event: 'envelope-corrupt' }, `moved to corrupt/: ${c}`);
+        for (const e of envelopes) deliveries.envelopes.set(e.evpid, e);
+        if (envelopes.length > 0) worker.log.info({ event: 'queue-loaded', envelopes: envelopes.length });
       },
     };
   });

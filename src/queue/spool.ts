@@ -156,6 +156,63 @@ export class Spool {
     fs.rmSync(m.dir, { recursive: true, force: true });
   }
 
+  private messageDir(msgid: string): string {
+    return path.join(this.bucket(msgid), msgid);
+  }
+
+  /** Every envelope in the queue; unreadable ones are moved to corrupt/ (reported in `corrupt`). */
+  load(): { envelopes: StoredEnvelope[]; corrupt: string[] } {
+    const envelopes: StoredEnvelope[] = [];
+    const corrupt: string[] = [];
+    const q = path.join(this.root, 'queue');
+    for (const bucket of fs.readdirSync(q)) {
+      for (const msgid of fs.readdirSync(path.join(q, bucket))) {
+        const dir = path.join(q, bucket, msgid);
+        for (const f of fs.readdirSync(dir)) {
+          if (f === 'message' || f.endsWith('.tmp')) continue;
+          try {
+            const e = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as StoredEnvelope;
+            if (e.version !== ENVELOPE_VERSION || e.evpid !== f || e.msgid !== msgid) throw new Error('not an envelope of this message');
+            envelopes.push(e);
+          } catch (err) {
+            fs.renameSync(path.join(dir, f), path.join(this.root, 'corrupt', `${msgid}-${f}`));
+            corrupt.push(`${msgid}/${f}: ${(err as Error).message}`);
+          }
+        }
+      }
+    }
+    return { envelopes, corrupt };
+  }
+
+  readMessage(msgid: string): Buffer {
+    return fs.readFileSync(path.join(this.messageDir(msgid), 'message'));
+  }
+
+  /** Replace an envelope atomically (tmp file, fsync, rename). */
+  updateEnvelope(e: StoredEnvelope): void {
+    const dir = this.messageDir(e.msgid);
+    const tmp = path.join(dir, `${e.evpid}.tmp`);
+    const fd = fs.openSync(tmp, 'w', 0o600);
+    try {
+      fs.writeSync(fd, `${JSON.stringify(e)}\n`);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, path.join(dir, e.evpid));
+    fsyncDir(dir);
+  }
+
+  /** Remove an envelope; the message goes too when it was the last one. */
+  removeEnvelope(msgid: string, evpid: string): void {
+    const dir = this.messageDir(msgid);
+    fs.rmSync(path.join(dir, evpid), { force: true });
+    if (fs.readdirSync(dir).every((f) => f === 'message')) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fsyncDir(this.bucket(msgid));
+    } else fsyncDir(dir);
+  }
+
   /** every message being received (aborted when their smtp channel goes away) */
   receiving(): string[] {
     return [...this.incoming.keys()];

@@ -1,11 +1,56 @@
 /**
- * scheduler: the in-memory run queue: when each envelope is tried, backoff, expiry, holds and
- * pauses. Today it only runs and answers liveness checks.
+ * scheduler: the in-memory run queue (ramqueue.ts): hands due envelopes to the queue for
+ * delivery, reschedules temporary failures with OpenSMTPD's backoff.
  * Privileges: runs as the daemon user (_smtpd). Peers: control, queue. Does no I/O besides
  * its peers.
  */
-import { runWorker } from '../bus/worker-runtime';
+import type { QueueToScheduler } from '../bus/msg-queue-scheduler';
+import { dispatch, type Handlers } from '../bus/schema';
+import { runWorker, type PeerChannel } from '../bus/worker-runtime';
+import { RamQueue } from './ramqueue';
+
+const BATCH = 256;
 
 export function main(): void {
-  runWorker('scheduler', () => ({}));
+  runWorker('scheduler', () => {
+    const q = new RamQueue();
+    let queue: PeerChannel | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const now = () => Math.floor(Date.now() / 1000);
+    const run = () => {
+      timer = undefined;
+      if (!queue || queue.isClosed) return;
+      for (;;) {
+        const due = q.due(now(), BATCH);
+        if (due.length === 0) break;
+        queue.send({ type: 'SCHED_DELIVER', evpids: due });
+      }
+      arm();
+    };
+    const arm = () => {
+      if (timer) clearTimeout(timer);
+      const wait = q.nextDue(now());
+      if (wait !== undefined) timer = setTimeout(run, Math.min(wait * 1000 + 50, 2 ** 31 - 1));
+    };
+    const fromQueue: Handlers<QueueToScheduler, void> = {
+      SCHED_ADD: (m) => {
+        for (const e of m.envelopes) q.add(e, now(), m.now === true);
+        run();
+      },
+      SCHED_RESULT: (m) => {
+        q.result(m.evpid, m.result, now());
+        arm();
+      },
+      PING: () => undefined,
+      PONG: () => undefined,
+    };
+    return {
+      onPeer: (peer, ch) => {
+        if (peer === 'queue') queue = ch;
+      },
+      onPeerMessage: (peer, msg) => {
+        if (peer === 'queue') dispatch(fromQueue, msg as QueueToScheduler);
+      },
+    };
+  });
 }

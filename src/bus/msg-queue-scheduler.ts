@@ -1,0 +1,35 @@
+/**
+ * queue <-> scheduler: what is in the queue and when to try it.
+ *
+ * queue -> scheduler: SCHED_ADD (envelopes committed, or found in the spool at start),
+ * SCHED_RESULT (how a delivery attempt ended: ok, tempfail, permfail).
+ * scheduler -> queue: SCHED_DELIVER (these envelopes are due now).
+ */
+import { COMMON_MESSAGES } from './msg-common';
+import { arr, bool, int, lit, obj, opt, str, union, type Infer } from './schema';
+
+export const ScheduledEnvelope = obj({
+  evpid: str,
+  /** mda: local delivery; mta: relaying */
+  type: lit('mda', 'mta'),
+  /** seconds since the epoch */
+  ctime: int,
+  /** seconds */
+  ttl: int,
+  retry: int,
+});
+export type ScheduledEnvelope = Infer<typeof ScheduledEnvelope>;
+
+export const QueueToScheduler = union({
+  ...COMMON_MESSAGES,
+  /** `now`: try them at once whatever their retry count (envelopes found at start) */
+  SCHED_ADD: { envelopes: arr(ScheduledEnvelope, 100_000), now: opt(bool) },
+  SCHED_RESULT: { evpid: str, result: lit('ok', 'tempfail', 'permfail'), error: opt(str) },
+});
+export type QueueToScheduler = Infer<typeof QueueToScheduler>;
+
+export const SchedulerToQueue = union({
+  ...COMMON_MESSAGES,
+  SCHED_DELIVER: { evpids: arr(str, 10_000) },
+});
+export type SchedulerToQueue = Infer<typeof SchedulerToQueue>;
