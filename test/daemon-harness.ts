@@ -19,6 +19,22 @@ export interface TestUser {
   readonly gid: number;
 }
 
+/** A user with a home directory (created when missing, needs root); returns its home too. */
+export function ensureUserWithHome(name: string): TestUser & { home: string } {
+  try {
+    execFileSync('getent', ['passwd', name]);
+  } catch {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-home-`));
+    fs.rmSync(home, { recursive: true });
+    execFileSync('useradd', ['--create-home', '--home-dir', home, '--shell', '/usr/sbin/nologin', '--user-group', name]);
+  }
+  const f = execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).trim().split(':');
+  const u = { name, uid: Number(f[2]), gid: Number(f[3]), home: f[5]! };
+  fs.mkdirSync(u.home, { recursive: true, mode: 0o755 });
+  fs.chownSync(u.home, u.uid, u.gid);
+  return u;
+}
+
 /** A system user, created with useradd when it does not exist (needs root). */
 export function ensureUser(name: string): TestUser {
   const read = () => execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).trim().split(':');
@@ -60,6 +76,8 @@ export interface StartOptions {
   readonly args?: readonly string[];
   /** -d (default: human-readable on stderr) or -F (JSON on stdout) */
   readonly mode?: '-d' | '-F';
+  /** reuse the directory (spool, socket) of an earlier run */
+  readonly dir?: string;
 }
 
 export const SIMPLE_CONF = 'action "local" mbox\nmatch for local action "local"\n';
@@ -69,11 +87,11 @@ function sleep(ms: number): Promise<void> {
 }
 
 export async function startDaemon(opts: StartOptions = {}): Promise<DaemonRun> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-daemon-'));
+  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-daemon-'));
   fs.chmodSync(dir, 0o755); // the workers' users must reach the spool below it
   const conf = path.join(dir, 'smtpd.conf');
   fs.writeFileSync(conf, opts.conf ?? SIMPLE_CONF);
-  fs.mkdirSync(path.join(dir, 'run'));
+  fs.mkdirSync(path.join(dir, 'run'), { recursive: true });
   if (opts.as) {
     for (const p of [dir, conf, path.join(dir, 'run')]) fs.chownSync(p, opts.as.uid, opts.as.gid);
   }

@@ -56,7 +56,14 @@ function spoolMessages(): Stored[] {
       out.push({
         msgid,
         message: fs.readFileSync(path.join(dir, 'message'), 'latin1'),
-        envelopes: files.filter((f) => f !== 'message').map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Record<string, unknown>),
+        // envelopes only (not the .tmp of an update in progress: the daemon is live)
+        envelopes: files.filter((f) => /^[0-9a-f]{16}$/.test(f)).flatMap((f) => {
+          try {
+            return [JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Record<string, unknown>];
+          } catch {
+            return [];
+          }
+        }),
       });
     }
   }

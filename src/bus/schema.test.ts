@@ -7,6 +7,8 @@ import { ToParent, ToWorker } from './msg-parent';
 import { LkaToSmtp, SmtpToLka } from './msg-smtp-lka';
 import { QueueToSmtp, SmtpToQueue } from './msg-smtp-queue';
 import { CommonMessage } from './msg-workers';
+import { MdaToQueue, QueueToMda } from './msg-queue-mda';
+import { QueueToScheduler, SchedulerToQueue } from './msg-queue-scheduler';
 import { DecodeError, dispatch, type Handlers, type UnionDecoder } from './schema';
 
 const SAMPLES: Record<string, Record<string, unknown>[]> = {
@@ -18,11 +20,14 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'WORKER_CHANNEL', peer: 'queue' },
     { type: 'WORKER_RELOAD', config: { any: ['thing'] } },
     { type: 'WORKER_SHUTDOWN' },
+    { type: 'DELIVERED', re: 4, result: 'ok', text: 'delivered to /home/a/Maildir/new/x' },
   ],
   ToParent: [
     { type: 'PING', reqid: 7 },
     { type: 'PONG', re: 7, pid: 11, name: 'lka' },
     { type: 'WORKER_READY', pid: 11, uid: 100, gid: 100 },
+    { type: 'DELIVER_MAILDIR', reqid: 4, user: 'alice', junk: false, content: 'aGk=' },
+    { type: 'DELIVER_MAILDIR', reqid: 5, user: 'alice', path: '~/Mail', junk: true, content: '' },
   ],
   FromClient: [
     { type: 'PING', reqid: 2 },
@@ -37,6 +42,28 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'STATUS_REPLY', re: 3, processes: { lka: 'ok pid 4' } },
     { type: 'ERROR', message: 'no' },
     { type: 'ERROR', re: 3, message: 'no' },
+  ],
+  QueueToScheduler: [
+    { type: 'PING', reqid: 5 },
+    { type: 'PONG', re: 5, pid: 12, name: 'queue' },
+    { type: 'SCHED_ADD', envelopes: [{ evpid: '0a1b2c3d00000001', type: 'mda', ctime: 1, ttl: 345600, retry: 0 }] },
+    { type: 'SCHED_ADD', envelopes: [], now: true },
+    { type: 'SCHED_RESULT', evpid: '0a1b2c3d00000001', result: 'tempfail', error: '451 4.2.0 x' },
+  ],
+  SchedulerToQueue: [
+    { type: 'PING', reqid: 5 },
+    { type: 'PONG', re: 5, pid: 12, name: 'scheduler' },
+    { type: 'SCHED_DELIVER', evpids: ['0a1b2c3d00000001'] },
+  ],
+  QueueToMda: [
+    { type: 'PING', reqid: 5 },
+    { type: 'PONG', re: 5, pid: 12, name: 'queue' },
+    { type: 'MDA_DELIVER', stream: 3, envelope: { evpid: '0a1b2c3d00000001', action: 'local', dest: 'a@b', rcpt: 'a@b', sender: '' } },
+  ],
+  MdaToQueue: [
+    { type: 'PING', reqid: 5 },
+    { type: 'PONG', re: 5, pid: 12, name: 'mda' },
+    { type: 'MDA_RESULT', evpid: '0a1b2c3d00000001', result: 'ok', text: 'delivered' },
   ],
   CommonMessage: [
     { type: 'PING', reqid: 5 },
@@ -70,7 +97,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   ],
 };
 
-const UNIONS: Record<string, UnionDecoder<{ type: string }>> = { ToWorker, ToParent, FromClient, ToClient, CommonMessage, SmtpToLka, LkaToSmtp, SmtpToQueue, QueueToSmtp };
+const UNIONS: Record<string, UnionDecoder<{ type: string }>> = { ToWorker, ToParent, FromClient, ToClient, CommonMessage, SmtpToLka, LkaToSmtp, SmtpToQueue, QueueToSmtp, QueueToScheduler, SchedulerToQueue, QueueToMda, MdaToQueue };
 
 test('every message type of every union has a sample that round-trips through JSON and its decoder', () => {
   for (const [name, decoder] of Object.entries(UNIONS)) {

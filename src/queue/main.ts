@@ -24,8 +24,25 @@ const STREAM_CHUNK = 256 * 1024;
 class Deliveries {
   readonly envelopes = new Map<string, StoredEnvelope>();
   scheduler?: PeerChannel;
-  mda?: PeerChannel;
+  private mdaChannel?: PeerChannel;
+  /** due while mda had no channel (starting, restarting): sent as soon as it has one */
+  private waitingForMda: string[] = [];
   private stream = 0;
+
+  /** handed to mda, no result yet: tried again if mda goes away (at least once, never lost) */
+  private readonly atMda = new Set<string>();
+
+  set mda(ch: PeerChannel) {
+    this.mdaChannel = ch;
+    ch.onClose(() => {
+      if (this.mdaChannel !== ch) return;
+      this.waitingForMda.push(...this.atMda);
+      this.atMda.clear();
+    });
+    const waiting = this.waitingForMda;
+    this.waitingForMda = [];
+    for (const evpid of waiting) this.deliver(evpid);
+  }
 
   constructor(private readonly worker: WorkerContext, private readonly spool: Spool) {}
 
@@ -61,7 +78,11 @@ class Deliveries {
     const e = this.envelopes.get(evpid);
     if (!e) return this.report(evpid, 'permfail', 'no such envelope');
     if (this.scheduled(e).type === 'mta') return this.finish(evpid, 'tempfail', '451 4.3.0 relaying is not available yet');
-    if (!this.mda || this.mda.isClosed) return this.finish(evpid, 'tempfail', '451 4.3.0 mda not available');
+    const mda = this.mdaChannel;
+    if (!mda || mda.isClosed) {
+      this.waitingForMda.push(evpid);
+      return;
+    }
     let content: Buffer;
     try {
       content = this.spool.readMessage(e.msgid);
@@ -69,11 +90,13 @@ class Deliveries {
       return this.finish(evpid, 'tempfail', `451 4.3.0 cannot read the message: ${(err as Error).message}`);
     }
     const stream = (this.stream = (this.stream + 1) >>> 0);
-    for (let off = 0; off < content.length; off += STREAM_CHUNK) this.mda.sendBytes(stream, content.subarray(off, off + STREAM_CHUNK));
-    this.mda.send({ type: 'MDA_DELIVER', stream, envelope: { evpid, action: String(e.action), dest: String(e.dest), rcpt: String(e.rcpt), sender: String(e.sender) } });
+    for (let off = 0; off < content.length; off += STREAM_CHUNK) mda.sendBytes(stream, content.subarray(off, off + STREAM_CHUNK));
+    this.atMda.add(evpid);
+    mda.send({ type: 'MDA_DELIVER', stream, envelope: { evpid, action: String(e.action), dest: String(e.dest), rcpt: String(e.rcpt), sender: String(e.sender) } });
   }
 
   finish(evpid: string, result: 'ok' | 'tempfail' | 'permfail', text: string): void {
+    this.atMda.delete(evpid);
     const e = this.envelopes.get(evpid);
     if (e) {
       try {

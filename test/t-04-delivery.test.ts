@@ -1,0 +1,131 @@
+/**
+ * Scenario: mail to a local user ends in the user's Maildir, written as that user; a delivery
+ * that fails temporarily stays in the queue and is delivered after a restart of the daemon.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { assertRoot, ensureUserWithHome, startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
+
+const runs: DaemonRun[] = [];
+after(async () => {
+  for (const r of runs) await stopDaemon(r);
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function conf(port: number, user: string): string {
+  return [
+    'table domains { local.test }',
+    `table aliases { postmaster = ${user} }`,
+    `listen on 127.0.0.1 port ${port}`,
+    'action "local" maildir alias <aliases>',
+    'match from any for domain <domains> action "local"',
+    '',
+  ].join('\n');
+}
+
+function send(port: number, rcpts: string[], body: string): string {
+  const py = [
+    'import smtplib',
+    `s = smtplib.SMTP("127.0.0.1", ${port}, local_hostname="client.test")`,
+    `print(s.sendmail("sender@remote.test", ${JSON.stringify(rcpts)}, ${JSON.stringify(body)}.encode()))`,
+    's.quit()',
+  ].join('\n');
+  const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+async function waitFiles(dir: string, n: number, timeoutMs = 10_000): Promise<string[]> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const files = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+    if (files.length >= n) return files.map((f) => path.join(dir, f));
+    if (Date.now() > end) throw new Error(`${n} files expected in ${dir}, found ${files.length}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function queued(run: DaemonRun): string[] {
+  const q = path.join(run.spool, 'queue');
+  return fs.existsSync(q) ? fs.readdirSync(q).flatMap((b) => fs.readdirSync(path.join(q, b))) : [];
+}
+
+test('a message to a local user (and to an alias of it) is in the Maildir, owned by the user, mode 0600', async () => {
+  assertRoot();
+  const user = ensureUserWithHome('tsmtpd-alice');
+  const maildir = path.join(user.home, 'Maildir');
+  fs.rmSync(maildir, { recursive: true, force: true });
+  const port = await freePort();
+  const d = await startDaemon({ conf: conf(port, user.name), args: ['--user', 'nobody', '--queue-user', 'nobody'] });
+  runs.push(d);
+  await d.waitHealthy();
+  await d.waitLog(/smtp-listening/);
+  const body = 'From: s@remote.test\r\nSubject: delivery\r\n\r\nhello alice\r\n';
+  send(port, [`${user.name}@local.test`, 'postmaster@local.test'], body);
+  const files = await waitFiles(path.join(maildir, 'new'), 2);
+  for (const f of files) {
+    const text = fs.readFileSync(f, 'latin1');
+    assert.match(text, /^Received: from client\.test \(unknown \[127\.0\.0\.1\]\)\r\n\tby \S+ \(tsmtpd\) with ESMTP id [0-9a-f]{8};\r\n\t[^\r]+\r\n/);
+    assert.ok(text.endsWith(body));
+    const st = fs.statSync(f);
+    assert.equal(st.uid, user.uid);
+    assert.equal(st.mode & 0o777, 0o600);
+  }
+  for (const sub of ['', 'new', 'cur', 'tmp']) {
+    const st = fs.statSync(path.join(maildir, sub));
+    assert.equal(st.uid, user.uid, `${sub} owner`);
+    assert.equal(st.mode & 0o777, 0o700, `${sub} mode`);
+  }
+  assert.deepEqual(fs.readdirSync(path.join(maildir, 'tmp')), []);
+  for (let i = 0; i < 50 && queued(d).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(queued(d), [], 'the spool is empty once delivered');
+  await d.waitLog(/mda\[\d+\] info delivered evpid=[0-9a-f]{16} rcpt=postmaster@local\.test dest=tsmtpd-alice@local\.test/);
+});
+
+test('a temporary failure keeps the message queued; after a restart it is delivered', async () => {
+  assertRoot();
+  const user = ensureUserWithHome('tsmtpd-alice');
+  const maildir = path.join(user.home, 'Maildir');
+  fs.rmSync(maildir, { recursive: true, force: true });
+  for (const sub of ['', 'new', 'cur', 'tmp']) fs.mkdirSync(path.join(maildir, sub), { mode: 0o700 });
+  for (const sub of ['', 'new', 'cur', 'tmp']) fs.chownSync(path.join(maildir, sub), user.uid, user.gid);
+  fs.chmodSync(path.join(maildir, 'new'), 0o500); // the user cannot write into new/
+  const port = await freePort();
+  const first = await startDaemon({ conf: conf(port, user.name), args: ['--user', 'nobody', '--queue-user', 'nobody'] });
+  runs.push(first);
+  await first.waitHealthy();
+  await first.waitLog(/smtp-listening/);
+  send(port, [`${user.name}@local.test`], 'Subject: later\r\n\r\nafter the restart\r\n');
+  await first.waitLog(/mda\[\d+\] info deferred .*EACCES/);
+  const envFile = (() => {
+    const q = path.join(first.spool, 'queue');
+    const b = fs.readdirSync(q)[0]!;
+    const m = fs.readdirSync(path.join(q, b))[0]!;
+    const dir = path.join(q, b, m);
+    return path.join(dir, fs.readdirSync(dir).find((f) => f !== 'message')!);
+  })();
+  for (let i = 0; i < 50 && JSON.parse(fs.readFileSync(envFile, 'utf8')).retry !== 1; i++) await new Promise((r) => setTimeout(r, 100));
+  const env = JSON.parse(fs.readFileSync(envFile, 'utf8')) as { retry: number; errorline: string };
+  assert.equal(env.retry, 1);
+  assert.match(env.errorline, /^451 4\.2\.0 maildir .*EACCES/);
+  await stopDaemon(first);
+  assert.equal(queued(first).length, 1, 'still queued after the stop');
+  fs.chmodSync(path.join(maildir, 'new'), 0o700);
+  const second = await startDaemon({ dir: first.dir, conf: conf(port, user.name), args: ['--user', 'nobody', '--queue-user', 'nobody'] });
+  runs.push(second);
+  const [file] = await waitFiles(path.join(maildir, 'new'), 1);
+  assert.ok(fs.readFileSync(file!, 'latin1').endsWith('Subject: later\r\n\r\nafter the restart\r\n'));
+  await second.waitLog(/queue\[\d+\] info queue-loaded envelopes=1/);
+});
