@@ -144,7 +144,11 @@ class Expander {
       return;
     }
     if (!/^[a-z0-9_.+-]+$/.test(target)) fail(550, '5.1.3', `Invalid alias value "${v}"`);
-    this.expandLocal(formatAddress({ user: target, domain: parseAddress(address).domain }), action, depth + 1);
+    const next = formatAddress({ user: target, domain: parseAddress(address).domain });
+    // a user named by a virtual table is a mailbox, not looked up again (or a catch-all
+    // would swallow every mapped address)
+    if (action.virtual) this.deliverToUser(next, target, action);
+    else this.expandLocal(next, action, depth + 1);
   }
 
   private deliverToUser(address: string, user: string, action: LocalAction): void {

@@ -1,0 +1,117 @@
+/**
+ * lka's decisions, from a real configuration: the match rules in order (every criterion,
+ * negation, regex, implicit from local / for local), and alias/virtual expansion with its
+ * replies (relay denied, unknown user, error: aliases, loops, self-reference).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Action } from '../src/parse/config';
+import { parseConfigText } from '../src/parse/load';
+import { resolveRecipient, splitAliasValues, type ExpandContext } from '../src/lka/expand';
+import { Tables } from '../src/lka/tables';
+import type { SessionInfo } from '../src/bus/msg-smtp-lka';
+
+const USERS = new Set(['alice', 'bob', 'root', 'carol']);
+
+function context(conf: string): ExpandContext {
+  const r = parseConfigText(conf, 'test.conf', { checkFiles: false });
+  assert.deepEqual(r.diagnostics.map((d) => d.message), []);
+  const c = r.config!;
+  return {
+    rules: c.rules,
+    actions: new Map<string, Action>(c.actions.map((a) => [a.name, a])),
+    tables: new Tables(c.tables, { serverName: 'mx.example.org', addresses: ['127.0.0.1', '::1', '192.0.2.10'] }),
+    subAddrDelim: c.smtp.subAddrDelim,
+    userExists: (u) => USERS.has(u),
+  };
+}
+
+const REMOTE: SessionInfo = { src: '198.51.100.7', socket: false, helo: 'client.example.net', tls: false };
+const LOCAL: SessionInfo = { src: '127.0.0.1', socket: false, helo: 'localhost', tls: false };
+
+function decide(ctx: ExpandContext, rcpt: string, session = REMOTE, from = 'x@example.net'): string {
+  const r = resolveRecipient(ctx, session, from, rcpt);
+  return r.ok ? r.targets.map((t) => `${t.action}:${t.dest}`).sort().join(' ') : `${r.code} ${r.esc} ${r.text}`;
+}
+
+const BASE = `
+table domains { example.org, *.example.com }
+table aliases { postmaster = root, staff = "alice, bob", abuse = "error:550 5.7.1 go away", loop = loop2, loop2 = loop, me = alice, fwd = "alice@example.org, friend@remote.test", selfref = "selfref", pipe = "|/bin/cat" }
+action "local" maildir alias <aliases>
+action "out" relay
+match from any for domain <domains> action "local"
+match from local for any action "out"
+`;
+
+test('first match wins; no match: 5.1.1 for a local domain, 5.7.1 (relaying denied) otherwise', () => {
+  const ctx = context(BASE);
+  assert.equal(decide(ctx, 'alice@example.org'), 'local:alice@example.org');
+  assert.equal(decide(ctx, 'bob@sub.example.com'), 'local:bob@sub.example.com');
+  assert.equal(decide(ctx, 'someone@remote.test'), '550 5.7.1 Relaying denied');
+  assert.equal(decide(ctx, 'someone@remote.test', LOCAL), 'out:someone@remote.test');
+  assert.equal(decide(ctx, 'nosuch@example.org'), '550 5.1.1 Invalid recipient');
+});
+
+test('aliases: users, lists, addresses through the rules again, error:, loops, self-reference', () => {
+  const ctx = context(BASE);
+  assert.equal(decide(ctx, 'postmaster@example.org'), 'local:root@example.org');
+  assert.equal(decide(ctx, 'staff@example.org'), 'local:alice@example.org local:bob@example.org');
+  assert.equal(decide(ctx, 'abuse@example.org'), '550 5.7.1 go away');
+  assert.equal(decide(ctx, 'fwd@example.org'), 'local:alice@example.org out:friend@remote.test');
+  assert.equal(decide(ctx, 'loop@example.org'), '550 5.2.4 Mailing list expansion problem');
+  assert.equal(decide(ctx, 'selfref@example.org'), '550 5.1.1 Invalid recipient');
+  assert.equal(decide(ctx, 'pipe@example.org'), '451 4.3.0 Temporary failure: this alias form is not supported yet');
+  assert.equal(decide(ctx, 'alice+news@example.org'), 'local:alice+news@example.org');
+});
+
+test('criteria: src, auth, tls, helo, mail-from, rcpt-to, tag, with ! and regex', () => {
+  const ctx = context(`
+table nets { 192.0.2.0/24, [2001:db8::]/32 }
+action "a" mbox
+action "b" relay
+match from src <nets> for any action "b"
+match from auth for any action "b"
+match from any !tls for rcpt-to regex "^secret@" reject
+match helo { "*.trusted.test" } for domain "example.org" action "a"
+match mail-from "@vip.test" for domain "example.org" action "a"
+match from any tag "internal" for any action "b"
+match from any for domain "example.org" rcpt-to { "@example.org" } !mail-from "@spam.test" action "a"
+`);
+  assert.equal(decide(ctx, 'x@remote.test', { ...REMOTE, src: '192.0.2.44' }), 'b:x@remote.test');
+  assert.equal(decide(ctx, 'x@remote.test', { ...REMOTE, src: '2001:db8::9' }), 'b:x@remote.test');
+  assert.equal(decide(ctx, 'x@remote.test', { ...REMOTE, auth: 'alice', tls: true }), 'b:x@remote.test');
+  assert.equal(decide(ctx, 'secret@example.org'), '550 5.7.1 Delivery not authorized, message refused');
+  assert.equal(decide(ctx, 'x@remote.test', { ...REMOTE, tag: 'internal' }), 'b:x@remote.test');
+  assert.equal(decide(ctx, 'alice@example.org', { ...REMOTE, src: '127.0.0.1', helo: 'mx.trusted.test' }), 'a:alice@example.org');
+  assert.equal(decide(ctx, 'alice@example.org', REMOTE, 'a@spam.test'), '550 5.1.1 Invalid recipient');
+  assert.equal(decide(ctx, 'alice@example.org', REMOTE, 'a@vip.test'), 'a:alice@example.org');
+});
+
+test('from local and for local use the implicit tables', () => {
+  const ctx = context('action "a" mbox\nmatch for local action "a"\n');
+  assert.equal(decide(ctx, 'alice@localhost', LOCAL), 'a:alice@localhost');
+  assert.equal(decide(ctx, 'alice@mx.example.org', { ...LOCAL, src: '192.0.2.10' }), 'a:alice@mx.example.org');
+  assert.equal(decide(ctx, 'alice@[127.0.0.1]', LOCAL), 'a:alice@[127.0.0.1]');
+  assert.equal(decide(ctx, 'alice@localhost', REMOTE), '550 5.1.1 Invalid recipient');
+  assert.equal(decide(ctx, 'alice@localhost', { ...REMOTE, socket: true, src: 'local' }), 'a:alice@localhost');
+});
+
+test('virtual: lookup order, catch-all, unknown address', () => {
+  const ctx = context(`
+table vdomains { virtual.test }
+table vusers { "alice+list@virtual.test" = bob, "alice@virtual.test" = alice, "carol" = carol, "@virtual.test" = root }
+action "v" maildir virtual <vusers>
+match from any for domain <vdomains> action "v"
+`);
+  assert.equal(decide(ctx, 'alice+list@virtual.test'), 'v:bob@virtual.test');
+  assert.equal(decide(ctx, 'alice+other@virtual.test'), 'v:alice+other@virtual.test', 'the mailbox keeps its sub-address');
+  assert.equal(decide(ctx, 'carol@virtual.test'), 'v:carol@virtual.test');
+  assert.equal(decide(ctx, 'anyone@virtual.test'), 'v:root@virtual.test');
+});
+
+test('aliases(5) value lists: commas, quotes, escapes', () => {
+  assert.deepEqual(splitAliasValues('a, b ,c'), ['a', 'b', 'c']);
+  assert.deepEqual(splitAliasValues('"|/bin/x, y", z'), ['|/bin/x, y', 'z']);
+  assert.deepEqual(splitAliasValues('a\\,b, c'), ['a,b', 'c']);
+  assert.deepEqual(splitAliasValues(' , '), []);
+});
