@@ -16,6 +16,7 @@ import { bindAddresses } from './addresses';
 import { BodyChecker, MAX_HOPS } from './body';
 import { receivedHeader } from './received';
 import './dot-stuffing';
+import './greeting';
 import { replyError } from './replies';
 
 /** The part of the configuration smtp receives (see parent/config-parts.ts). */
