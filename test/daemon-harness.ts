@@ -78,6 +78,8 @@ export interface StartOptions {
   readonly mode?: '-d' | '-F';
   /** reuse the directory (spool, socket) of an earlier run */
   readonly dir?: string;
+  /** run the daemon under this command (e.g. strace and its options) */
+  readonly wrap?: readonly string[];
 }
 
 export const SIMPLE_CONF = 'action "local" mbox\nmatch for local action "local"\n';
@@ -99,7 +101,8 @@ export async function startDaemon(opts: StartOptions = {}): Promise<DaemonRun> {
   const pidfile = path.join(dir, 'run', 'smtpd.pid');
   const spool = path.join(dir, 'spool');
   const args = [fromRoot('bin', 'smtpd'), opts.mode ?? '-d', '-f', conf, '--spool', spool, '--socket', socket, '--pidfile', pidfile, ...(opts.args ?? [])];
-  const proc = spawn(process.execPath, args, {
+  const [cmd, ...cmdArgs] = [...(opts.wrap ?? []), process.execPath, ...args];
+  const proc = spawn(cmd!, cmdArgs, {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(opts.as ? { uid: opts.as.uid, gid: opts.as.gid } : {}),
   });
