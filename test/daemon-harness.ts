@@ -185,7 +185,21 @@ export function processTable(): { user: string; pid: number; ppid: number; args:
 
 export async function stopDaemon(run: DaemonRun): Promise<void> {
   if (run.proc.exitCode === null && run.proc.signalCode === null) {
-    run.proc.kill('SIGTERM');
+    // Under a wrapper (strace), signal smtpd itself: a signalled strace would detach and leave
+    // the daemon running (and holding the test's pipes).
+    let pid = 0;
+    try {
+      pid = Number(fs.readFileSync(run.pidfile, 'utf8'));
+    } catch {
+      // no pid file yet
+    }
+    if (pid > 0 && pid !== run.proc.pid) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    } else run.proc.kill('SIGTERM');
     const t = setTimeout(() => run.proc.kill('SIGKILL'), 15_000);
     await run.exited;
     clearTimeout(t);

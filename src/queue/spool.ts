@@ -160,25 +160,39 @@ export class Spool {
     return path.join(this.bucket(msgid), msgid);
   }
 
-  /** Every envelope in the queue; unreadable ones are moved to corrupt/ (reported in `corrupt`). */
+  /** Every envelope in the queue. Unreadable envelopes are moved to corrupt/, and so is a
+   * message left with no valid envelope or no message file (each reported in `corrupt`). */
   load(): { envelopes: StoredEnvelope[]; corrupt: string[] } {
     const envelopes: StoredEnvelope[] = [];
     const corrupt: string[] = [];
     const q = path.join(this.root, 'queue');
+    const quarantine = (from: string, name: string, why: string) => {
+      fs.renameSync(from, path.join(this.root, 'corrupt', name));
+      corrupt.push(`${name}: ${why}`);
+    };
     for (const bucket of fs.readdirSync(q)) {
       for (const msgid of fs.readdirSync(path.join(q, bucket))) {
         const dir = path.join(q, bucket, msgid);
+        const found: StoredEnvelope[] = [];
         for (const f of fs.readdirSync(dir)) {
-          if (f === 'message' || f.endsWith('.tmp')) continue;
+          if (f === 'message') continue;
+          if (f.endsWith('.tmp')) {
+            fs.rmSync(path.join(dir, f), { force: true }); // an update that never finished
+            continue;
+          }
           try {
             const e = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as StoredEnvelope;
             if (e.version !== ENVELOPE_VERSION || e.evpid !== f || e.msgid !== msgid) throw new Error('not an envelope of this message');
-            envelopes.push(e);
+            found.push(e);
           } catch (err) {
-            fs.renameSync(path.join(dir, f), path.join(this.root, 'corrupt', `${msgid}-${f}`));
-            corrupt.push(`${msgid}/${f}: ${(err as Error).message}`);
+            quarantine(path.join(dir, f), `${msgid}-${f}`, (err as Error).message);
           }
         }
+        if (found.length === 0 || !fs.existsSync(path.join(dir, 'message'))) {
+          quarantine(dir, msgid, found.length === 0 ? 'no valid envelope left' : 'no message file');
+          continue;
+        }
+        envelopes.push(...found);
       }
     }
     return { envelopes, corrupt };
