@@ -5,9 +5,10 @@
  * Privileges: binds its listeners before dropping privileges (so port 25 works), then runs as
  * the daemon user (_smtpd). Peers: control, lka, queue. Never decides policy itself.
  */
+import * as fs from 'node:fs';
 import type { Server } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import type { InetListener, Listener } from '../parse/config';
+import type { InetListener, Listener, Pki } from '../parse/config';
 import type { EnvelopeTarget, LkaToSmtp } from '../bus/msg-smtp-lka';
 import type { EnvelopeIn, QueueToSmtp } from '../bus/msg-smtp-queue';
 import { runWorker, type WorkerContext } from '../bus/worker-runtime';
@@ -23,7 +24,11 @@ import { replyError } from './replies';
 export interface SmtpConfig {
   readonly listeners: readonly Listener[];
   readonly smtp: { maxMails: number; maxRcpt: number; maxMessageSize: number };
+  readonly pki: readonly Pki[];
 }
+
+/** certificate and key of each pki, read before the privilege drop */
+type Certificates = ReadonlyMap<string, { cert: Buffer; key: Buffer }>;
 
 interface SessionState {
   targets: Map<string, EnvelopeTarget[]>;
@@ -35,6 +40,11 @@ function state(s: SMTPServerSession): SessionState {
   let st = states.get(s);
   if (!st) states.set(s, (st = { targets: new Map(), mails: 0 }));
   return st;
+}
+
+/** the authenticated user, if any (smtp-server leaves a falsy value after a reset) */
+function authUser(s: SMTPServerSession): string | undefined {
+  return s.user ? String(s.user) : undefined;
 }
 
 function clientIp(s: SMTPServerSession): string {
@@ -61,12 +71,13 @@ class Inbound {
       socket: false,
       helo: s.hostNameAppearsAs ?? '',
       tls: s.secure,
-      ...(s.user !== undefined ? { auth: String(s.user) } : {}),
+      ...(authUser(s) !== undefined ? { auth: authUser(s)! } : {}),
       ...(this.listener.tag !== undefined ? { tag: this.listener.tag } : {}),
     };
   }
 
   onMailFrom(s: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    if (this.listener.tls === 'require' && !s.secure) return cb(replyError(530, '5.7.0', 'Must issue a STARTTLS command first'));
     const st = state(s);
     st.targets.clear();
     if (st.mails >= this.config.smtp.maxMails) return cb(replyError(452, '4.5.3', 'Too many messages sent'));
@@ -130,7 +141,7 @@ class Inbound {
       serverName: this.name,
       esmtp: s.transmissionType?.startsWith('ESMTP') ?? true,
       tls: s.secure,
-      auth: s.user !== undefined,
+      auth: authUser(s) !== undefined,
       msgid,
       rcpts,
       maskSrc: this.listener.maskSrc,
@@ -162,7 +173,7 @@ class Inbound {
           helo: s.hostNameAppearsAs ?? '',
           src: clientIp(s),
           tls: s.secure,
-          ...(s.user !== undefined ? { auth: String(s.user) } : {}),
+          ...(authUser(s) !== undefined ? { auth: authUser(s)! } : {}),
           ...(this.listener.tag !== undefined ? { tag: this.listener.tag } : {}),
         });
       }
@@ -177,7 +188,22 @@ class Inbound {
   }
 }
 
-function serverFor(worker: WorkerContext, l: InetListener, config: SmtpConfig): SMTPServer {
+/** smtp-server's TLS options for a listener: the first pki by default, the others by SNI. */
+function tlsOptions(l: InetListener, certs: Certificates): Record<string, unknown> {
+  if (l.tls === 'none') return { disabledCommands: ['AUTH', 'STARTTLS'] };
+  const pairs = l.pki.map((name) => ({ name, ...certs.get(name)! }));
+  const sniOptions = Object.fromEntries(pairs.filter((p) => p.name !== '*').map((p) => [p.name, { key: p.key, cert: p.cert }]));
+  return {
+    secure: l.tls === 'smtps',
+    key: pairs[0]!.key,
+    cert: pairs[0]!.cert,
+    sniOptions,
+    minVersion: 'TLSv1.2',
+    disabledCommands: l.tls === 'smtps' ? ['AUTH', 'STARTTLS'] : ['AUTH'],
+  };
+}
+
+function serverFor(worker: WorkerContext, l: InetListener, config: SmtpConfig, certs: Certificates): SMTPServer {
   const name = l.hostname ?? serverName();
   const inbound = new Inbound(worker, l, config, name);
   return new SMTPServer({
@@ -186,7 +212,7 @@ function serverFor(worker: WorkerContext, l: InetListener, config: SmtpConfig): 
     size: config.smtp.maxMessageSize,
     hideDSN: !l.dsn,
     hideENHANCEDSTATUSCODES: false,
-    disabledCommands: ['AUTH', 'STARTTLS'],
+    ...tlsOptions(l, certs),
     disableReverseLookup: true,
     logger: false,
     onMailFrom: (_a, s, cb) => inbound.onMailFrom(s, cb),
@@ -201,14 +227,16 @@ export function main(): void {
     const config = worker.config as SmtpConfig;
     return {
       beforeDrop: async () => {
+        const certs = new Map<string, { cert: Buffer; key: Buffer }>();
+        for (const p of config.pki ?? []) certs.set(p.name, { cert: fs.readFileSync(p.cert), key: fs.readFileSync(p.key) });
         for (const l of config.listeners) {
           if (l.kind !== 'inet') continue;
-          if (l.tls !== 'none' || l.auth !== 'none') {
-            worker.log.warn({ event: 'listener-skipped', on: l.on, port: l.port }, 'TLS and AUTH listeners are not served yet');
+          if (l.auth !== 'none' || l.verify) {
+            worker.log.warn({ event: 'listener-skipped', on: l.on, port: l.port }, 'AUTH and client certificate listeners are not served yet');
             continue;
           }
           for (const addr of bindAddresses(l.on, l.family)) {
-            const srv = serverFor(worker, l, config);
+            const srv = serverFor(worker, l, config, certs);
             await new Promise<void>((resolve, reject) => {
               const net = (srv as unknown as { server: Server }).server;
               net.once('error', reject);
