@@ -232,3 +232,30 @@ test('uncommitted data left in incoming/ is purged when the queue starts', async
   await d.waitLog(/incoming-purged count=1/);
   assert.ok(!fs.existsSync(stale));
 });
+
+test('P01: the banner names the server and tsmtpd; QUIT gets 221 and the connection closes', async () => {
+  const c = await RawSmtp.connect(port);
+  const banner = await c.reply();
+  assert.equal(banner.code, 220);
+  assert.match(banner.text, /^\S+ ESMTP tsmtpd$/);
+  assert.equal((await c.cmd('QUIT')).code, 221);
+  assert.equal((await c.reply(2000)).text, 'closed');
+});
+
+test('P09: an 8-bit envelope needs SMTPUTF8, and valid UTF-8', async () => {
+  const c = await session();
+  assert.deepEqual(await c.cmd('MAIL FROM:<jos\xc3\xa9@remote.test>'), { code: 553, text: '5.6.7 8-bit sender address without SMTPUTF8' });
+  assert.equal((await c.cmd('MAIL FROM:<jos\xc3\xa9@remote.test> SMTPUTF8')).code, 250);
+  const bad = await c.cmd('RCPT TO:<\xff@local.test>');
+  assert.ok(bad.code === 553 || bad.code === 501, JSON.stringify(bad));
+  c.close();
+});
+
+test('P11: RFC 5321 length limits, the same for MAIL and RCPT', async () => {
+  const c = await session();
+  assert.deepEqual(await c.cmd(`MAIL FROM:<${'a'.repeat(65)}@remote.test>`), { code: 553, text: '5.1.7 The local part of the sender address is too long' });
+  assert.equal((await c.cmd(`MAIL FROM:<${'a'.repeat(64)}@remote.test>`)).code, 250);
+  assert.deepEqual(await c.cmd(`RCPT TO:<${'a'.repeat(65)}@local.test>`), { code: 553, text: '5.1.3 The local part of the recipient address is too long' });
+  assert.deepEqual(await c.cmd(`RCPT TO:<a@${'b'.repeat(64)}.local.test>`), { code: 553, text: '5.1.3 The domain of the recipient address is too long' });
+  c.close();
+});

@@ -7,12 +7,13 @@
  */
 import * as fs from 'node:fs';
 import type { Server } from 'node:net';
-import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { InetListener, Listener, Pki } from '../parse/config';
 import type { EnvelopeTarget, LkaToSmtp } from '../bus/msg-smtp-lka';
 import type { EnvelopeIn, QueueToSmtp } from '../bus/msg-smtp-queue';
 import { runWorker, type WorkerContext } from '../bus/worker-runtime';
 import { serverName } from '../util/hostname';
+import { checkAddress } from './address-check';
 import { bindAddresses } from './addresses';
 import { BodyChecker, MAX_HOPS } from './body';
 import { receivedHeader } from './received';
@@ -40,6 +41,12 @@ function state(s: SMTPServerSession): SessionState {
   let st = states.get(s);
   if (!st) states.set(s, (st = { targets: new Map(), mails: 0 }));
   return st;
+}
+
+/** MAIL FROM carried SMTPUTF8 */
+function smtputf8(a: SMTPServerAddress): boolean {
+  const args = a.args as Record<string, unknown> | false | undefined;
+  return Boolean(args && Object.keys(args).some((k) => k.toUpperCase() === 'SMTPUTF8'));
 }
 
 /** the authenticated user, if any (smtp-server leaves a falsy value after a reset) */
@@ -76,8 +83,10 @@ class Inbound {
     };
   }
 
-  onMailFrom(s: SMTPServerSession, cb: (err?: Error | null) => void): void {
+  onMailFrom(address: SMTPServerAddress, s: SMTPServerSession, cb: (err?: Error | null) => void): void {
     if (this.listener.tls === 'require' && !s.secure) return cb(replyError(530, '5.7.0', 'Must issue a STARTTLS command first'));
+    const problem = checkAddress(address.address, 'sender', smtputf8(address));
+    if (problem) return cb(replyError(problem.code, problem.esc, problem.text));
     const st = state(s);
     st.targets.clear();
     if (st.mails >= this.config.smtp.maxMails) return cb(replyError(452, '4.5.3', 'Too many messages sent'));
@@ -85,6 +94,8 @@ class Inbound {
   }
 
   onRcptTo(address: string, s: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    const problem = checkAddress(address, 'recipient', s.envelope.mailFrom ? smtputf8(s.envelope.mailFrom) : false);
+    if (problem) return cb(replyError(problem.code, problem.esc, problem.text));
     const st = state(s);
     if (st.targets.size >= this.config.smtp.maxRcpt) return cb(replyError(451, '4.5.3', 'Too many recipients'));
     let lka;
@@ -208,14 +219,14 @@ function serverFor(worker: WorkerContext, l: InetListener, config: SmtpConfig, c
   const inbound = new Inbound(worker, l, config, name);
   return new SMTPServer({
     name,
-    banner: 'ESMTP tsmtpd',
+    banner: 'tsmtpd',
     size: config.smtp.maxMessageSize,
     hideDSN: !l.dsn,
     hideENHANCEDSTATUSCODES: false,
     ...tlsOptions(l, certs),
     disableReverseLookup: true,
     logger: false,
-    onMailFrom: (_a, s, cb) => inbound.onMailFrom(s, cb),
+    onMailFrom: (a, s, cb) => inbound.onMailFrom(a, s, cb),
     onRcptTo: (a, s, cb) => inbound.onRcptTo(a.address, s, cb),
     onData: (stream, s, cb) => inbound.onData(stream, s, cb),
   });
