@@ -16,7 +16,8 @@ export function checkAddress(address: string, role: 'sender' | 'recipient', smtp
   if (address === '') return undefined;
   if (/[^\x20-\x7e]/.test(address)) {
     if (!smtputf8) return { code: 553, esc: '5.6.7', text: `8-bit ${what} address without SMTPUTF8` };
-    if (address.includes('\ufffd') || /[\x00-\x1f\x7f]/.test(address)) return { code: 553, esc, text: `Invalid ${what} address` };
+    const control = [...address].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f);
+    if (address.includes('\ufffd') || control) return { code: 553, esc, text: `Invalid ${what} address` };
   }
   const at = address.lastIndexOf('@');
   const local = at < 0 ? address : address.slice(0, at);
