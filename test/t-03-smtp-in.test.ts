@@ -259,3 +259,30 @@ test('P11: RFC 5321 length limits, the same for MAIL and RCPT', async () => {
   assert.deepEqual(await c.cmd(`RCPT TO:<a@${'b'.repeat(64)}.local.test>`), { code: 553, text: '5.1.3 The domain of the recipient address is too long' });
   c.close();
 });
+
+test('smtp limit max-rcpt: past the limit 452 4.5.3 (a temporary failure), the accepted ones still go', async () => {
+  const p = await freePort();
+  const limited = await startDaemon({
+    conf: conf(p).replace('smtp max-message-size 10K', 'smtp max-message-size 10K\nsmtp limit max-rcpt 3'),
+    ...(process.getuid?.() === 0 ? { args: ['--user', 'nobody', '--queue-user', 'nobody'] } : {}),
+  });
+  try {
+    await limited.waitHealthy();
+    await limited.waitLog(/smtp-listening/);
+    const c = await RawSmtp.connect(p);
+    await c.reply();
+    await c.cmd('EHLO client.test');
+    await c.cmd('MAIL FROM:<a@remote.test>');
+    const codes = [];
+    for (const u of ['alice', 'bob', 'postmaster', 'staff']) codes.push((await c.cmd(`RCPT TO:<${u}@local.test>`)).code);
+    assert.deepEqual(codes, [250, 250, 250, 452]);
+    const over = await c.cmd('RCPT TO:<alice+x@local.test>');
+    assert.deepEqual(over, { code: 452, text: '4.5.3 Too many recipients' });
+    await c.cmd('DATA');
+    c.send('Subject: three\r\n\r\nx\r\n.\r\n');
+    assert.equal((await c.reply()).code, 250);
+    c.close();
+  } finally {
+    await stopDaemon(limited);
+  }
+});

@@ -97,7 +97,7 @@ class Inbound {
     const problem = checkAddress(address, 'recipient', s.envelope.mailFrom ? smtputf8(s.envelope.mailFrom) : false);
     if (problem) return cb(replyError(problem.code, problem.esc, problem.text));
     const st = state(s);
-    if (st.targets.size >= this.config.smtp.maxRcpt) return cb(replyError(451, '4.5.3', 'Too many recipients'));
+    if (st.targets.size >= this.config.smtp.maxRcpt) return cb(replyError(452, '4.5.3', 'Too many recipients'));
     let lka;
     try {
       lka = this.peer('lka');
