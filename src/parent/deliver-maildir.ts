@@ -20,6 +20,18 @@ export interface DeliveryResult {
 
 let counter = 0;
 
+const USER_CACHE_MS = 60_000;
+const users = new Map<string, { user: ReturnType<typeof lookupUser>; at: number }>();
+
+/** getent costs a process per call: users are looked up once a minute at most */
+function cachedUser(name: string): ReturnType<typeof lookupUser> {
+  const hit = users.get(name);
+  if (hit && Date.now() - hit.at < USER_CACHE_MS) return hit.user;
+  const user = lookupUser(name);
+  users.set(name, { user, at: Date.now() });
+  return user;
+}
+
 function uniqueName(): string {
   const now = Date.now();
   return `${Math.floor(now / 1000)}.M${(now % 1000) * 1000}P${process.pid}Q${++counter}.${os.hostname().replace(/[/:]/g, '_')}`;
@@ -68,7 +80,7 @@ function writeMaildir(dir: string, content: Buffer): string {
 }
 
 export function deliverMaildir(userName: string, spec: string | undefined, junk: boolean, content: Buffer): DeliveryResult {
-  const user = lookupUser(userName);
+  const user = cachedUser(userName);
   if (!user) return { result: 'permfail', text: `550 5.1.1 no such user ${userName}` };
   let dir = maildirPath(spec, user);
   if (junk && isJunk(content)) dir = path.join(dir, '.Junk');
