@@ -148,16 +148,17 @@ export function main(): void {
           ch.send(failure(m.reqid, writeError));
           return;
         }
-        try {
-          const stored = spool.commit(m.msgid, m.envelopes);
-          worker.log.info({ event: 'message-committed', msgid: m.msgid, envelopes: stored.length });
-          ch.send({ type: 'QUEUE_MSG_COMMITTED', re: m.reqid, msgid: m.msgid, evpids: stored.map((e) => e.evpid) });
-          deliveries.add(stored);
-        } catch (e) {
-          worker.log.error({ event: 'queue-commit-failed', msgid: m.msgid }, String(e));
-          spool.abort(m.msgid);
-          ch.send(failure(m.reqid, e));
-        }
+        spool.commit(m.msgid, m.envelopes).then(
+          (stored) => {
+            worker.log.info({ event: 'message-committed', msgid: m.msgid, envelopes: stored.length });
+            if (!ch.isClosed) ch.send({ type: 'QUEUE_MSG_COMMITTED', re: m.reqid, msgid: m.msgid, evpids: stored.map((e) => e.evpid) });
+            deliveries.add(stored);
+          },
+          (e: unknown) => {
+            worker.log.error({ event: 'queue-commit-failed', msgid: m.msgid }, String(e));
+            if (!ch.isClosed) ch.send(failure(m.reqid, e));
+          },
+        );
       },
       QUEUE_MSG_ABORT: (m) => {
         failed.delete(m.msgid);

@@ -9,6 +9,8 @@
  */
 import { randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { promisify } from 'node:util';
 import * as path from 'node:path';
 
 export const ENVELOPE_VERSION = 1;
@@ -26,6 +28,18 @@ export class SpoolFullError extends Error {}
 
 function hex32(): string {
   return randomInt(0, 2 ** 32).toString(16).padStart(8, '0');
+}
+
+const fsyncFd = promisify(fs.fsync);
+const closeFd = promisify(fs.close);
+
+async function fsyncDirAsync(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 function fsyncDir(dir: string): void {
@@ -111,41 +125,56 @@ export class Spool {
     m.size += bytes.length;
   }
 
-  /** Write the envelopes, fsync everything and move the message into the queue. */
-  commit(msgid: string, envelopes: readonly Record<string, unknown>[]): StoredEnvelope[] {
+  /** Write the envelopes, fsync everything and move the message into the queue. The file
+   * operations run on libuv's thread pool, so several messages commit at once and their
+   * fsyncs overlap (group commit by the disk), instead of one after the other. */
+  async commit(msgid: string, envelopes: readonly Record<string, unknown>[]): Promise<StoredEnvelope[]> {
     const m = this.incoming.get(msgid);
     if (!m) throw new Error(`no message ${msgid} being received`);
-    const ctime = Math.floor(Date.now() / 1000);
-    const stored: StoredEnvelope[] = [];
-    const used = new Set<string>();
-    for (const env of envelopes) {
-      let evpid: string;
-      do evpid = `${msgid}${hex32()}`;
-      while (used.has(evpid));
-      used.add(evpid);
-      const e: StoredEnvelope = { version: ENVELOPE_VERSION, evpid, msgid, ctime, retry: 0, ...env };
-      const fd = fs.openSync(path.join(m.dir, evpid), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
-      try {
-        fs.writeSync(fd, `${JSON.stringify(e)}\n`);
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
+    this.incoming.delete(msgid); // from now on the commit owns it (an abort cannot race it)
+    try {
+      const ctime = Math.floor(Date.now() / 1000);
+      const used = new Set<string>();
+      const stored = envelopes.map((env) => {
+        let evpid: string;
+        do evpid = `${msgid}${hex32()}`;
+        while (used.has(evpid));
+        used.add(evpid);
+        return { version: ENVELOPE_VERSION, evpid, msgid, ctime, retry: 0, ...env } as StoredEnvelope;
+      });
+      await Promise.all([
+        ...stored.map(async (e) => {
+          const fh = await fsp.open(path.join(m.dir, e.evpid), 'wx', 0o600);
+          try {
+            await fh.writeFile(`${JSON.stringify(e)}\n`);
+            await fh.sync();
+          } finally {
+            await fh.close();
+          }
+        }),
+        fsyncFd(m.fd),
+      ]);
+      await closeFd(m.fd);
+      await fsyncDirAsync(m.dir);
+      const bucket = this.bucket(msgid);
+      if (!fs.existsSync(bucket)) {
+        await fsp.mkdir(bucket, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EEXIST') throw e;
+        });
+        await fsyncDirAsync(path.join(this.root, 'queue'));
       }
-      stored.push(e);
+      await fsp.rename(m.dir, path.join(bucket, msgid)); // the commit point
+      await fsyncDirAsync(bucket);
+      return stored;
+    } catch (e) {
+      fs.rmSync(m.dir, { recursive: true, force: true });
+      try {
+        fs.closeSync(m.fd);
+      } catch {
+        // already closed
+      }
+      throw e;
     }
-    fs.fsyncSync(m.fd);
-    fs.closeSync(m.fd);
-    this.incoming.delete(msgid);
-    fsyncDir(m.dir);
-    const bucket = this.bucket(msgid);
-    if (!fs.existsSync(bucket)) {
-      fs.mkdirSync(bucket, { mode: 0o700 });
-      fsyncDir(path.join(this.root, 'queue'));
-    }
-    fs.renameSync(m.dir, path.join(bucket, msgid)); // the commit point
-    fsyncDir(bucket);
-    fsyncDir(path.join(this.root, 'incoming'));
-    return stored;
   }
 
   abort(msgid: string): void {
