@@ -286,3 +286,61 @@ test('smtp limit max-rcpt: past the limit 452 4.5.3 (a temporary failure), the a
     await stopDaemon(limited);
   }
 });
+
+test('P02: empty or odd HELO/EHLO get 501/500, then a good EHLO works', async () => {
+  const c = await RawSmtp.connect(port);
+  await c.reply();
+  assert.equal((await c.cmd('HELO')).code, 501);
+  assert.equal((await c.cmd('EHLO')).code, 501);
+  assert.ok([500, 501].includes((await c.cmd(' HELO x')).code));
+  assert.equal((await c.cmd('EHLO x')).code, 250);
+  c.close();
+});
+
+test('P04: unknown commands get 500 5.5.x, then 421 and a close: never answered forever', async () => {
+  const c = await session();
+  const codes: number[] = [];
+  for (let i = 0; i < 25 && !c.closed; i++) {
+    c.send('WHATISTHIS\r\n');
+    const r = await c.reply(2000);
+    codes.push(r.code);
+    if (r.code === 0 || r.code === 421) break;
+  }
+  assert.ok(codes.length < 25, `the server gave up: ${codes.join(',')}`);
+  assert.equal(codes[codes.length - 1], 421);
+  assert.ok(codes.slice(0, -1).every((x) => x === 500));
+  assert.equal((await c.reply(2000)).text, 'closed');
+});
+
+test('P06, P07, P08: over-long commands, NUL bytes and bare CR in commands are refused', async () => {
+  const c = await RawSmtp.connect(port);
+  await c.reply();
+  assert.ok((await c.cmd(`EHLO ${'a'.repeat(600)}`)).code >= 500);
+  assert.ok((await c.cmd('a'.repeat(1000))).code >= 500);
+  await c.cmd('EHLO client.test');
+  assert.ok([500, 501].includes((await c.cmd('MAIL FROM:<a@remote.test>\0x')).code));
+  assert.equal((await c.cmd('MAIL FROM:<a@remote.test>')).code, 250);
+  assert.ok([500, 501].includes((await c.cmd('RCPT TO:<alice@local.test\0@evil.test>')).code));
+  c.send('NOOP\rRSET\r\n');
+  const first = await c.reply();
+  assert.ok(first.code >= 500, JSON.stringify(first));
+  assert.equal((await c.reply(700)).text, 'timeout', 'never answered as two commands');
+  c.close();
+});
+
+test('P15a: a client talking before the banner is told so and dropped', async () => {
+  const c = await RawSmtp.connect(port);
+  c.send('EHLO client.test\r\n');
+  const r = await c.reply();
+  assert.ok(r.code === 421 || r.code === 554 || r.code === 220, JSON.stringify(r));
+  if (r.code !== 220) assert.equal((await c.reply(2000)).text, 'closed');
+  c.close();
+});
+
+test('R12: XCLIENT does not re-identify the client, and relaying stays denied', async () => {
+  const c = await session();
+  assert.ok((await c.cmd('XCLIENT ADDR=10.0.0.1')).code >= 500);
+  await c.cmd('MAIL FROM:<x@remote.test>');
+  assert.deepEqual(await c.cmd('RCPT TO:<victim@remote.test>'), { code: 550, text: '5.7.1 Relaying denied' });
+  c.close();
+});
