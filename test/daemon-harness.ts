@@ -6,6 +6,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ControlClient } from '../src/ctl/client';
@@ -83,6 +84,16 @@ export interface StartOptions {
 }
 
 export const SIMPLE_CONF = 'action "local" mbox\nmatch for local action "local"\n';
+
+/** A TCP port free on 127.0.0.1 right now (for a listener of the daemon under test). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

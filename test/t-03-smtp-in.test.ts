@@ -9,22 +9,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
-import { startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
+import { startDaemon, stopDaemon, type DaemonRun, freePort } from './daemon-harness';
 import { RawSmtp } from './smtp-raw';
 
 let d: DaemonRun;
 let port = 0;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function conf(p: number): string {
   return [

@@ -6,23 +6,14 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
-import { assertRoot, ensureUserWithHome, startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
+import { assertRoot, ensureUserWithHome, startDaemon, stopDaemon, type DaemonRun, freePort } from './daemon-harness';
 
 const runs: DaemonRun[] = [];
 after(async () => {
   for (const r of runs) await stopDaemon(r);
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function conf(port: number, user: string): string {
   return [

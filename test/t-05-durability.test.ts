@@ -8,9 +8,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
-import { startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
+import { freePort, startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
 import { RawSmtp } from './smtp-raw';
 
 let d: DaemonRun | undefined;
@@ -35,12 +34,7 @@ function parseTrace(file: string): Call[] {
 }
 
 test('F24: the 250 is written after the message, its envelope and the directories are fsynced', async () => {
-  const port = await new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
+  const port = await freePort();
   const traceFile = path.join(fs.mkdtempSync('/tmp/tsmtpd-strace-'), 'trace');
   const conf = `table domains { local.test }\ntable users { alice = "1001:1001:/nonexistent" }\nlisten on 127.0.0.1 port ${port}\naction "local" maildir userbase <users>\nmatch from any for domain <domains> action "local"\n`;
   // strace is installed by .ci/run; a missing strace fails here

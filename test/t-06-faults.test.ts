@@ -8,9 +8,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
-import { assertRoot, ensureUserWithHome, startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
+import { assertRoot, ensureUserWithHome, startDaemon, stopDaemon, type DaemonRun, freePort } from './daemon-harness';
 import { RawSmtp } from './smtp-raw';
 
 const runs: DaemonRun[] = [];
@@ -20,14 +19,6 @@ after(async () => {
 
 const ARGS = ['--user', 'nobody', '--queue-user', 'nobody'];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function conf(port: number): string {
   return `table domains { local.test }\nlisten on 127.0.0.1 port ${port}\naction "local" maildir\nmatch from any for domain <domains> action "local"\n`;

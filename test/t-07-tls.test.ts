@@ -8,24 +8,15 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeSelfSigned } from '../scripts/selfsigned';
-import { startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
+import { startDaemon, stopDaemon, type DaemonRun, freePort } from './daemon-harness';
 
 let d: DaemonRun;
 const ports = { starttls: 0, smtps: 0, require: 0 };
 let certPem = '';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function python(code: string): string {
   const r = spawnSync('python3', ['-c', code], { encoding: 'utf8' });
