@@ -16,7 +16,11 @@ const root = path.resolve(__dirname, '..', '..');
 const v = (...p: string[]) => path.join(root, 'var', ...p);
 
 function prepare(): void {
-  for (const d of ['spool', 'run', 'pki', 'etc']) fs.mkdirSync(v(d), { recursive: true, mode: 0o700 });
+  // var/ itself must be searchable by the workers' users; its private parts are 0700
+  fs.mkdirSync(v(), { recursive: true, mode: 0o755 });
+  fs.chmodSync(v(), 0o755);
+  for (const d of ['run', 'pki', 'etc']) fs.mkdirSync(v(d), { recursive: true, mode: 0o700 });
+  fs.chmodSync(v('run'), 0o755);
   if (!fs.existsSync(v('pki', 'localhost.key'))) {
     const pair = makeSelfSigned('localhost');
     fs.writeFileSync(v('pki', 'localhost.crt'), pair.cert, { mode: 0o644 });

@@ -193,3 +193,14 @@ test('-F: every process logs JSON lines on stdout, nothing on stderr', async () 
   assert.deepEqual([...workers].sort(), [...WORKER_NAMES].sort());
   assert.ok(lines.every((l) => typeof l.pid === 'number' && /^\d{4}-\d\d-\d\dT/.test(l.time)));
 });
+
+test('a spool the queue user cannot reach is a clear error at start, not a crash loop', async () => {
+  assertRoot();
+  const locked = fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-locked-'));
+  fs.chmodSync(locked, 0o700);
+  const d = await start({ args: ['--spool', path.join(locked, 'spool'), '--user', 'nobody', '--queue-user', 'nobody'] });
+  const { code } = await d.exited;
+  assert.equal(code, 1);
+  assert.match(d.logs(), new RegExp(`the queue user \\\\?"nobody\\\\?" cannot reach the spool ${locked}/spool: ${locked} is not searchable by it \\(chmod o\\+x ${locked}, or choose another --spool\\)`));
+  assert.ok(!/worker-died/.test(d.logs()));
+});

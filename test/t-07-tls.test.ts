@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeSelfSigned } from '../scripts/selfsigned';
@@ -104,4 +105,25 @@ s.quit()
 `);
   assert.match(out, /^plain 530 b'5\.7\.0 Must issue a STARTTLS command first'$/m);
   assert.match(out, /^tls 250 /m);
+});
+
+test('a client that resets the connection in the middle of a TLS handshake ends its session, not the smtp worker', async () => {
+  const before = await d.waitHealthy();
+  for (const p of [ports.smtps, ports.starttls]) {
+    await new Promise<void>((resolve) => {
+      const s = net.connect(p, '127.0.0.1', () => {
+        // the start of a TLS ClientHello, then a reset
+        s.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]));
+        setTimeout(() => {
+          s.resetAndDestroy();
+          resolve();
+        }, 100);
+      });
+      s.on('error', () => undefined);
+    });
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  const after = await d.waitHealthy();
+  assert.equal(after.smtp, before.smtp, 'the smtp worker was not restarted');
+  assert.ok(!/worker smtp died/.test(d.logs()), d.logs());
 });

@@ -27,8 +27,21 @@ function userOrFail(name: string, role: string): Identity {
   return { name: u.name, uid: u.uid, gid: u.gid };
 }
 
+/** The queue user must be able to reach the spool: every directory above it searchable. */
+function checkReachable(spool: string, queue: Identity): void {
+  for (let dir = path.dirname(spool); ; dir = path.dirname(dir)) {
+    const st = fs.statSync(dir);
+    const searchable = st.mode & 0o001 || (st.uid === queue.uid && st.mode & 0o100) || (st.gid === queue.gid && st.mode & 0o010);
+    if (!searchable) {
+      throw new StartError(`the queue user "${queue.name}" cannot reach the spool ${spool}: ${dir} is not searchable by it (chmod o+x ${dir}, or choose another --spool)`);
+    }
+    if (dir === path.dirname(dir)) return;
+  }
+}
+
 function prepareDirs(o: DaemonOptions, queue: Identity | undefined): void {
   fs.mkdirSync(o.spool, { recursive: true, mode: 0o700 });
+  if (queue) checkReachable(o.spool, queue);
   if (queue) fs.chownSync(o.spool, queue.uid, queue.gid);
   fs.chmodSync(o.spool, 0o700);
   fs.mkdirSync(path.dirname(o.socket), { recursive: true, mode: 0o755 });

@@ -248,6 +248,8 @@ export function main(): void {
           }
           for (const addr of bindAddresses(l.on, l.family)) {
             const srv = serverFor(worker, l, config, certs);
+            // a client's socket error (reset, TLS failure) is that session's end, never the worker's
+            srv.on('error', (e: Error) => worker.log.debug({ event: 'session-error', address: addr, port: l.port }, e.message));
             await new Promise<void>((resolve, reject) => {
               const net = (srv as unknown as { server: Server }).server;
               net.once('error', reject);
