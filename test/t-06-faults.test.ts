@@ -73,7 +73,8 @@ async function transaction(port: number, user: string): Promise<RawSmtp> {
   return c;
 }
 
-test('F01: kill -9 of every process right after the 250: delivered after the restart, queue empty', async () => {
+/** A daemon delivering to tsmtpd-alice's fresh Maildir, and a client at DATA (354 read). */
+async function runningWithOpenData() {
   assertRoot();
   const user = ensureUserWithHome('tsmtpd-alice');
   const maildir = freshMaildir(user.home);
@@ -81,6 +82,11 @@ test('F01: kill -9 of every process right after the 250: delivered after the res
   const d = await start(port);
   const pids = await d.waitHealthy();
   const c = await transaction(port, user.name);
+  return { maildir, port, d, pids, c };
+}
+
+test('F01: kill -9 of every process right after the 250: delivered after the restart, queue empty', async () => {
+  const { maildir, port, d, pids, c } = await runningWithOpenData();
   c.send('Subject: f01\r\n\r\nsurvives a crash\r\n.\r\n');
   const r = await c.reply();
   await killAll(d, pids); // as soon as the 250 is read
@@ -94,13 +100,7 @@ test('F01: kill -9 of every process right after the 250: delivered after the res
 });
 
 test('F02: kill -9 during DATA: no 250, nothing delivered, incoming/ empty after the restart', async () => {
-  assertRoot();
-  const user = ensureUserWithHome('tsmtpd-alice');
-  const maildir = freshMaildir(user.home);
-  const port = await freePort();
-  const d = await start(port);
-  const pids = await d.waitHealthy();
-  const c = await transaction(port, user.name);
+  const { maildir, port, d, pids, c } = await runningWithOpenData();
   c.send(`Subject: f02\r\n\r\n${'half of a body\r\n'.repeat(2000)}`);
   await new Promise((r) => setTimeout(r, 300));
   await killAll(d, pids);

@@ -47,6 +47,17 @@ export interface WorkerHooks {
   onShutdown?(): void | Promise<void>;
 }
 
+/** Handler tables that need their channel (to answer on it), made once per channel rather
+ * than once per message. */
+export function perChannel<U extends { type: string }>(make: (ch: PeerChannel) => Handlers<U, void>): (ch: PeerChannel) => Handlers<U, void> {
+  const made = new WeakMap<PeerChannel, Handlers<U, void>>();
+  return (ch) => {
+    let h = made.get(ch);
+    if (!h) made.set(ch, (h = make(ch)));
+    return h;
+  };
+}
+
 function sendToParent(msg: ToParent): void {
   process.send?.(msg);
 }

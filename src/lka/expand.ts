@@ -78,8 +78,7 @@ class Expander {
     };
     const rule = firstMatch(this.ctx.rules, q, this.ctx.tables);
     if (!rule) {
-      const local = this.ctx.tables.match('<localnames>', 'domain', parseAddress(address).domain) || this.ctx.rules.some((r) => r.decision.type === 'action' && r.for.type === 'domain' && r.for.table !== undefined && !r.for.regex && this.ctx.tables.match(r.for.table, 'domain', parseAddress(address).domain));
-      if (local) fail(550, '5.1.1', 'Invalid recipient');
+      if (this.isLocalDomain(parseAddress(address).domain)) fail(550, '5.1.1', 'Invalid recipient');
       fail(550, '5.7.1', 'Relaying denied');
     }
     if (rule!.decision.type === 'reject') fail(550, '5.7.1', 'Delivery not authorized, message refused');
@@ -90,6 +89,14 @@ class Expander {
       return;
     }
     this.expandLocal(address, action as LocalAction, depth);
+  }
+
+  /** a domain of this host, or one a rule delivers for: an unknown user there is "invalid
+   * recipient", not "relaying denied" */
+  private isLocalDomain(domain: string): boolean {
+    const t = this.ctx.tables;
+    return t.match('<localnames>', 'domain', domain) || this.ctx.rules.some((r) =>
+      r.decision.type === 'action' && r.for.type === 'domain' && r.for.table !== undefined && !r.for.regex && t.match(r.for.table, 'domain', domain));
   }
 
   private add(t: EnvelopeTarget): void {

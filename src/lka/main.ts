@@ -6,7 +6,7 @@
 import type { Action, Config } from '../parse/config';
 import type { LkaToSmtp, SmtpToLka } from '../bus/msg-smtp-lka';
 import { dispatch, type Handlers } from '../bus/schema';
-import { runWorker, type PeerChannel } from '../bus/worker-runtime';
+import { perChannel, runWorker, type PeerChannel } from '../bus/worker-runtime';
 import { interfaceAddresses, serverName } from '../util/hostname';
 import { resolveRecipient, type ExpandContext } from './expand';
 import { Tables } from './tables';
@@ -33,7 +33,7 @@ export function main(): void {
     const users = new Users(() => state!.tables);
     const load = () => (state = contextFor(worker.config as LkaConfig, users));
     load();
-    const fromSmtp = (ch: PeerChannel): Handlers<SmtpToLka, void> => ({
+    const fromSmtp = perChannel((ch: PeerChannel): Handlers<SmtpToLka, void> => ({
       LKA_RCPT: (m) => {
         const r = resolveRecipient(state!.ctx, m.session, m.mailFrom, m.rcpt);
         const reply: LkaToSmtp = r.ok
@@ -43,7 +43,7 @@ export function main(): void {
       },
       PING: () => undefined,
       PONG: () => undefined,
-    });
+    }));
     return {
       onReload: load,
       onPeerMessage: (peer, msg, ch) => {

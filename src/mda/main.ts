@@ -8,7 +8,7 @@
 import type { Config, LocalAction } from '../parse/config';
 import type { MdaToQueue, QueueToMda } from '../bus/msg-queue-mda';
 import { dispatch, type Handlers } from '../bus/schema';
-import { runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
+import { perChannel, runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
 import { parseAddress, stripSubaddress } from '../mail/address';
 
 /** The part of the configuration mda receives (see parent/config-parts.ts). */
@@ -37,7 +37,7 @@ async function deliver(worker: WorkerContext, action: LocalAction | undefined, d
 export function main(): void {
   runWorker('mda', (worker) => {
     const streams = new Map<number, Buffer[]>();
-    const fromQueue = (ch: PeerChannel): Handlers<QueueToMda, void> => ({
+    const fromQueue = perChannel((ch: PeerChannel): Handlers<QueueToMda, void> => ({
       MDA_DELIVER: (m) => {
         const content = Buffer.concat(streams.get(m.stream) ?? []);
         streams.delete(m.stream);
@@ -51,7 +51,7 @@ export function main(): void {
       },
       PING: () => undefined,
       PONG: () => undefined,
-    });
+    }));
     return {
       onPeerBytes: (peer, id, bytes) => {
         if (peer !== 'queue') return;

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { asUser } from '../util/privileges';
-import { lookupUser } from '../util/users';
+import { lookupUserCached } from '../util/users';
 
 export interface DeliveryResult {
   readonly result: 'ok' | 'tempfail' | 'permfail';
@@ -19,18 +19,6 @@ export interface DeliveryResult {
 }
 
 let counter = 0;
-
-const USER_CACHE_MS = 60_000;
-const users = new Map<string, { user: ReturnType<typeof lookupUser>; at: number }>();
-
-/** getent costs a process per call: users are looked up once a minute at most */
-function cachedUser(name: string): ReturnType<typeof lookupUser> {
-  const hit = users.get(name);
-  if (hit && Date.now() - hit.at < USER_CACHE_MS) return hit.user;
-  const user = lookupUser(name);
-  users.set(name, { user, at: Date.now() });
-  return user;
-}
 
 function uniqueName(): string {
   const now = Date.now();
@@ -80,7 +68,7 @@ function writeMaildir(dir: string, content: Buffer): string {
 }
 
 export function deliverMaildir(userName: string, spec: string | undefined, junk: boolean, content: Buffer): DeliveryResult {
-  const user = cachedUser(userName);
+  const user = lookupUserCached(userName);
   if (!user) return { result: 'permfail', text: `550 5.1.1 no such user ${userName}` };
   let dir = maildirPath(spec, user);
   if (junk && isJunk(content)) dir = path.join(dir, '.Junk');

@@ -9,7 +9,7 @@ import type { MdaToQueue } from '../bus/msg-queue-mda';
 import type { ScheduledEnvelope, SchedulerToQueue } from '../bus/msg-queue-scheduler';
 import type { QueueToSmtp, SmtpToQueue } from '../bus/msg-smtp-queue';
 import { dispatch, type Handlers } from '../bus/schema';
-import { runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
+import { perChannel, runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
 import { Spool, SpoolFullError, type StoredEnvelope } from './spool';
 
 /** The part of the configuration the queue receives (see parent/config-parts.ts). */
@@ -131,7 +131,7 @@ export function main(): void {
     const deliveries = new Deliveries(worker, spool);
     /** messages whose body could not be written: their commit fails */
     const failed = new Map<string, unknown>();
-    const fromSmtp = (ch: PeerChannel): Handlers<SmtpToQueue, void> => ({
+    const fromSmtp = perChannel((ch: PeerChannel): Handlers<SmtpToQueue, void> => ({
       QUEUE_MSG_CREATE: (m) => {
         try {
           ch.send({ type: 'QUEUE_MSG_CREATED', re: m.reqid, msgid: spool.create() });
@@ -166,7 +166,7 @@ export function main(): void {
       },
       PING: () => undefined,
       PONG: () => undefined,
-    });
+    }));
     return {
       beforeDrop: () => undefined,
       onPeer: (peer, ch) => {

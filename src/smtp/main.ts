@@ -174,20 +174,9 @@ class Inbound {
     if (check.hops >= MAX_HOPS) throw abort(554, '5.4.6', 'Loop detected: too many Received headers');
     const mailFrom = s.envelope.mailFrom ? s.envelope.mailFrom.address : '';
     const envelopes: EnvelopeIn[] = [];
+    const { socket: _socket, ...client } = this.sessionInfo(s);
     for (const [rcpt, targets] of st.targets) {
-      for (const t of targets) {
-        envelopes.push({
-          action: t.action,
-          sender: mailFrom,
-          rcpt,
-          dest: t.dest,
-          helo: s.hostNameAppearsAs ?? '',
-          src: clientIp(s),
-          tls: s.secure,
-          ...(authUser(s) !== undefined ? { auth: authUser(s)! } : {}),
-          ...(this.listener.tag !== undefined ? { tag: this.listener.tag } : {}),
-        });
-      }
+      for (const t of targets) envelopes.push({ action: t.action, sender: mailFrom, rcpt, dest: t.dest, ...client });
     }
     const r = await queue.request<QueueToSmtp>({ type: 'QUEUE_MSG_COMMIT', msgid, envelopes }, 60_000).catch(() => undefined);
     if (r?.type === 'QUEUE_MSG_COMMITTED') {

@@ -11,6 +11,19 @@ export interface SystemUser {
   readonly home: string;
 }
 
+const CACHE_MS = 60_000;
+const cache = new Map<string, { user: SystemUser | undefined; at: number }>();
+
+/** lookupUser with a one-minute memory: getent costs a process per call, and deliveries and
+ * recipient checks ask for the same users again and again. */
+export function lookupUserCached(name: string): SystemUser | undefined {
+  const hit = cache.get(name);
+  if (hit && Date.now() - hit.at < CACHE_MS) return hit.user;
+  const user = lookupUser(name);
+  cache.set(name, { user, at: Date.now() });
+  return user;
+}
+
 /** The user, or undefined when there is no such user. */
 export function lookupUser(name: string): SystemUser | undefined {
   let line: string;
