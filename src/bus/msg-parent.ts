@@ -4,9 +4,12 @@
  * parent -> worker: WORKER_CONFIG (its part of the configuration and how to run), then
  * WORKER_CHANNEL (with a socket handle: a direct channel to a peer; again whenever that peer is
  * restarted), WORKER_RELOAD (a new configuration after SIGHUP), WORKER_SHUTDOWN, PING.
- * worker -> parent: WORKER_READY (privileges dropped, ready for channels), PONG.
+ * parent -> mda: DELIVERED; parent -> lka: SYSTEM_AUTH_RESULT.
+ * worker -> parent: WORKER_READY (privileges dropped, ready for channels), PONG; mda:
+ * DELIVER_MAILDIR; lka: SYSTEM_AUTH.
  */
 import { COMMON_MESSAGES } from './msg-common';
+import { AuthResult } from './msg-smtp-lka';
 import { arr, bool, int, json, lit, obj, opt, str, union, type Infer } from './schema';
 import { WORKERS } from './topology';
 
@@ -14,6 +17,8 @@ export const ToWorker = union({
   ...COMMON_MESSAGES,
   /** the answer to a DELIVER_MAILDIR */
   DELIVERED: { re: int, result: lit('ok', 'tempfail', 'permfail'), text: str },
+  /** the answer to a SYSTEM_AUTH */
+  SYSTEM_AUTH_RESULT: { re: int, result: AuthResult },
   WORKER_CONFIG: {
     name: lit(...WORKERS),
     config: json,
@@ -40,5 +45,7 @@ export const ToParent = union({
   WORKER_READY: { pid: int, uid: int, gid: int },
   /** mda: write this message into the user's maildir, as that user (base64 content) */
   DELIVER_MAILDIR: { reqid: int, user: str, path: opt(str), junk: bool, content: str },
+  /** lka: check this system user's password (only the parent can read the shadow file) */
+  SYSTEM_AUTH: { reqid: int, user: str, password: str },
 });
 export type ToParent = Infer<typeof ToParent>;

@@ -21,6 +21,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'WORKER_RELOAD', config: { any: ['thing'] } },
     { type: 'WORKER_SHUTDOWN' },
     { type: 'DELIVERED', re: 4, result: 'ok', text: 'delivered to /home/a/Maildir/new/x' },
+    { type: 'SYSTEM_AUTH_RESULT', re: 5, result: 'fail' },
   ],
   ToParent: [
     { type: 'PING', reqid: 7 },
@@ -28,6 +29,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'WORKER_READY', pid: 11, uid: 100, gid: 100 },
     { type: 'DELIVER_MAILDIR', reqid: 4, user: 'alice', junk: false, content: 'aGk=' },
     { type: 'DELIVER_MAILDIR', reqid: 5, user: 'alice', path: '~/Mail', junk: true, content: '' },
+    { type: 'SYSTEM_AUTH', reqid: 6, user: 'alice', password: 'secret' },
   ],
   FromClient: [
     { type: 'PING', reqid: 2 },
@@ -74,12 +76,17 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'PONG', re: 5, pid: 12, name: 'smtp' },
     { type: 'LKA_RCPT', reqid: 6, session: { src: '127.0.0.1', socket: false, helo: 'x', tls: true, auth: 'bob', tag: 'T' }, mailFrom: 'a@b', rcpt: 'c@d' },
     { type: 'LKA_RCPT', reqid: 7, session: { src: 'local', socket: true, helo: 'localhost', tls: false }, mailFrom: '', rcpt: 'root' },
+    { type: 'LKA_AUTH', reqid: 8, table: 'creds', user: 'alice', password: 'pw' },
+    { type: 'LKA_AUTH', reqid: 9, user: 'alice', password: 'pw' },
+    { type: 'LKA_SENDER', reqid: 10, table: 'senders', user: 'alice', mailFrom: 'alice@example.org' },
   ],
   LkaToSmtp: [
     { type: 'PING', reqid: 5 },
     { type: 'PONG', re: 5, pid: 12, name: 'lka' },
     { type: 'LKA_RCPT_OK', re: 6, targets: [{ action: 'local', dest: 'alice@example.org' }] },
     { type: 'LKA_RCPT_FAIL', re: 6, code: 550, esc: '5.1.1', text: 'Invalid recipient' },
+    { type: 'LKA_AUTH_RESULT', re: 8, result: 'ok' },
+    { type: 'LKA_SENDER_RESULT', re: 10, result: 'refused' },
   ],
   SmtpToQueue: [
     { type: 'PING', reqid: 5 },

@@ -175,6 +175,10 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
       parentWaits.get(m.re)?.(m);
       parentWaits.delete(m.re);
     },
+    SYSTEM_AUTH_RESULT: (m) => {
+      parentWaits.get(m.re)?.(m);
+      parentWaits.delete(m.re);
+    },
   };
 
   process.on('message', (raw: unknown, handle: unknown) => {

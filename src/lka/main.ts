@@ -1,13 +1,15 @@
 /**
  * lka (lookup agent): tables, the match ruleset and alias/virtual expansion, answering smtp
- * for each recipient. Privileges: runs as the daemon user (_smtpd). Peers: control, smtp,
- * queue, mta, mda. Never writes the spool.
+ * for each recipient, and for its AUTH credentials and allowed senders. Privileges: runs as
+ * the daemon user (_smtpd). Peers: control, smtp, queue, mta, mda; the parent checks system
+ * passwords for it. Never writes the spool.
  */
 import type { Action, Config } from '../parse/config';
 import type { LkaToSmtp, SmtpToLka } from '../bus/msg-smtp-lka';
 import { dispatch, type Handlers } from '../bus/schema';
 import { perChannel, runWorker, type PeerChannel } from '../bus/worker-runtime';
 import { interfaceAddresses, serverName } from '../util/hostname';
+import { checkCredentials, senderAllowed } from './auth';
 import { resolveRecipient, type ExpandContext } from './expand';
 import { Tables } from './tables';
 import { Users } from './users';
@@ -40,6 +42,23 @@ export function main(): void {
           ? { type: 'LKA_RCPT_OK', re: m.reqid, targets: r.targets }
           : { type: 'LKA_RCPT_FAIL', re: m.reqid, code: r.code, esc: r.esc, text: r.text };
         ch.send(reply);
+      },
+      LKA_AUTH: (m) => {
+        const system = (user: string, password: string) =>
+          worker.requestParent({ type: 'SYSTEM_AUTH', user, password }, 10_000).then(
+            (r) => (r.type === 'SYSTEM_AUTH_RESULT' ? r.result : 'tempfail'),
+            () => 'tempfail' as const,
+          );
+        checkCredentials(state!.tables, m.table, m.user, m.password, system).then(
+          (result) => ch.send({ type: 'LKA_AUTH_RESULT', re: m.reqid, result }),
+          (e: Error) => {
+            worker.log.error({ event: 'auth-error' }, e.message);
+            ch.send({ type: 'LKA_AUTH_RESULT', re: m.reqid, result: 'tempfail' });
+          },
+        );
+      },
+      LKA_SENDER: (m) => {
+        ch.send({ type: 'LKA_SENDER_RESULT', re: m.reqid, result: senderAllowed(state!.tables, m.table, m.user, m.mailFrom) });
       },
       PING: () => undefined,
       PONG: () => undefined,

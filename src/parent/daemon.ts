@@ -20,6 +20,7 @@ import type { Config } from '../parse/config';
 import { configFor } from './config-parts';
 import type { DaemonOptions } from './options';
 import { socketPair } from '../util/socketpair';
+import { checkSystemPassword } from './system-auth';
 import { deliverMaildir } from './deliver-maildir';
 
 export const CRASH_LIMIT = 5;
@@ -148,6 +149,24 @@ export class Daemon {
         }
         const r = deliverMaildir(msg.user, msg.path, msg.junk, Buffer.from(msg.content, 'base64'));
         this.send(w, { type: 'DELIVERED', re: msg.reqid, result: r.result, text: r.text });
+        return;
+      }
+      case 'SYSTEM_AUTH': {
+        if (w.name !== 'lka') {
+          this.deps.log.error({ event: 'protocol-error', name: w.name }, `${w.name} may not check passwords; restarting it`);
+          child.kill('SIGKILL');
+          return;
+        }
+        const reqid = msg.reqid;
+        checkSystemPassword(msg.user, msg.password).then(
+          (result) => {
+            if (w.child === child) this.send(w, { type: 'SYSTEM_AUTH_RESULT', re: reqid, result });
+          },
+          (e: Error) => {
+            this.deps.log.error({ event: 'system-auth-error' }, e.message);
+            if (w.child === child) this.send(w, { type: 'SYSTEM_AUTH_RESULT', re: reqid, result: 'tempfail' });
+          },
+        );
         return;
       }
     }

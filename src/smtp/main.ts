@@ -2,21 +2,24 @@
  * smtp: inbound SMTP sessions on smtp-server. For each recipient it asks lka (the ruleset);
  * for each message it streams the body to the queue (Received header first), refuses bare CR
  * or LF and loops, and answers 250 only after the queue reports the message committed to disk.
+ * AUTH PLAIN and LOGIN (under TLS only) are checked by lka; `senders` too.
  * Privileges: binds its listeners before dropping privileges (so port 25 works), then runs as
  * the daemon user (_smtpd). Peers: control, lka, queue. Never decides policy itself.
  */
 import * as fs from 'node:fs';
 import type { Server } from 'node:net';
-import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerAuthenticationResponse, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { InetListener, Listener, Pki } from '../parse/config';
 import type { EnvelopeTarget, LkaToSmtp } from '../bus/msg-smtp-lka';
 import type { EnvelopeIn, QueueToSmtp } from '../bus/msg-smtp-queue';
 import { runWorker, type WorkerContext } from '../bus/worker-runtime';
 import { serverName } from '../util/hostname';
 import { checkAddress } from './address-check';
+import './auth-guard';
+import { AuthLimits } from './auth-limits';
 import { bindAddresses } from './addresses';
 import { BodyChecker, MAX_HOPS } from './body';
-import { receivedHeader } from './received';
+import { receivedHeader, tlsSummary } from './received';
 import './dot-stuffing';
 import './greeting';
 import { replyError } from './replies';
@@ -54,6 +57,10 @@ function authUser(s: SMTPServerSession): string | undefined {
   return s.user ? String(s.user) : undefined;
 }
 
+/** AUTH failures, shared by every listener of this worker */
+const authLimits = new AuthLimits();
+setInterval(() => authLimits.prune(), 60_000).unref();
+
 function clientIp(s: SMTPServerSession): string {
   return s.remoteAddress.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
 }
@@ -83,14 +90,70 @@ class Inbound {
     };
   }
 
+  onAuth(auth: SMTPServerAuthentication, s: SMTPServerSession, cb: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): void {
+    const ip = clientIp(s);
+    const user = auth.username ?? '';
+    if (authLimits.blocked(ip)) {
+      this.worker.log.warn({ event: 'auth-rate-limited', ip, user });
+      return cb(replyError(454, '4.7.0', 'Too many authentication failures, try again later'));
+    }
+    let lka;
+    try {
+      lka = this.peer('lka');
+    } catch (e) {
+      return cb(e as Error);
+    }
+    const table = this.listener.authTable;
+    const ask = { type: 'LKA_AUTH' as const, user, password: auth.password ?? '', ...(table !== undefined ? { table } : {}) };
+    lka.request<LkaToSmtp>(ask, 15_000).then(
+      (r) => {
+        const result = r.type === 'LKA_AUTH_RESULT' ? r.result : 'tempfail';
+        if (result === 'ok') {
+          this.worker.log.info({ event: 'auth-ok', ip, user, method: auth.method });
+          return cb(null, { user });
+        }
+        if (result === 'tempfail') {
+          this.worker.log.warn({ event: 'auth-tempfail', ip, user });
+          return cb(replyError(454, '4.7.0', 'Temporary authentication failure'));
+        }
+        const f = authLimits.fail(s.id, ip);
+        this.worker.log.warn({ event: 'auth-failed', ip, user, method: auth.method });
+        if (f.close) return cb(replyError(421, '4.7.0', 'Too many authentication failures'));
+        setTimeout(() => cb(replyError(535, '5.7.8', 'Authentication failed')), f.delayMs);
+      },
+      () => cb(replyError(454, '4.7.0', 'Temporary authentication failure')),
+    );
+  }
+
   onMailFrom(address: SMTPServerAddress, s: SMTPServerSession, cb: (err?: Error | null) => void): void {
     if (this.listener.tls === 'require' && !s.secure) return cb(replyError(530, '5.7.0', 'Must issue a STARTTLS command first'));
+    const user = authUser(s);
+    if (this.listener.auth === 'required' && user === undefined) return cb(replyError(530, '5.7.0', 'Authentication required'));
     const problem = checkAddress(address.address, 'sender', smtputf8(address));
     if (problem) return cb(replyError(problem.code, problem.esc, problem.text));
     const st = state(s);
     st.targets.clear();
     if (st.mails >= this.config.smtp.maxMails) return cb(replyError(452, '4.5.3', 'Too many messages sent'));
-    cb();
+    const senders = this.listener.senders;
+    if (!senders || user === undefined) return cb();
+    let lka;
+    try {
+      lka = this.peer('lka');
+    } catch (e) {
+      return cb(e as Error);
+    }
+    lka.request<LkaToSmtp>({ type: 'LKA_SENDER', table: senders.table, user, mailFrom: address.address }).then(
+      (r) => {
+        const result = r.type === 'LKA_SENDER_RESULT' ? r.result : 'tempfail';
+        if (result === 'allowed') return cb();
+        if (result === 'refused') {
+          this.worker.log.warn({ event: 'sender-refused', ip: clientIp(s), user, from: address.address });
+          return cb(replyError(553, '5.7.1', 'Sender address not allowed for this user'));
+        }
+        cb(replyError(451, '4.3.0', 'Temporary failure'));
+      },
+      () => cb(replyError(451, '4.3.0', 'Temporary failure')),
+    );
   }
 
   onRcptTo(address: string, s: SMTPServerSession, cb: (err?: Error | null) => void): void {
@@ -151,8 +214,9 @@ class Inbound {
       ip: clientIp(s),
       serverName: this.name,
       esmtp: s.transmissionType?.startsWith('ESMTP') ?? true,
-      tls: s.secure,
-      auth: authUser(s) !== undefined,
+      tls: s.secure ? tlsSummary(s.tlsOptions) : undefined,
+      auth: authUser(s),
+      receivedAuth: this.listener.receivedAuth,
       msgid,
       rcpts,
       maskSrc: this.listener.maskSrc,
@@ -191,6 +255,7 @@ class Inbound {
 /** smtp-server's TLS options for a listener: the first pki by default, the others by SNI. */
 function tlsOptions(l: InetListener, certs: Certificates): Record<string, unknown> {
   if (l.tls === 'none') return { disabledCommands: ['AUTH', 'STARTTLS'] };
+  const auth = l.auth !== 'none';
   const pairs = l.pki.map((name) => ({ name, ...certs.get(name)! }));
   const sniOptions = Object.fromEntries(pairs.filter((p) => p.name !== '*').map((p) => [p.name, { key: p.key, cert: p.cert }]));
   return {
@@ -199,7 +264,7 @@ function tlsOptions(l: InetListener, certs: Certificates): Record<string, unknow
     cert: pairs[0]!.cert,
     sniOptions,
     minVersion: 'TLSv1.2',
-    disabledCommands: l.tls === 'smtps' ? ['AUTH', 'STARTTLS'] : ['AUTH'],
+    disabledCommands: [...(auth ? [] : ['AUTH']), ...(l.tls === 'smtps' ? ['STARTTLS'] : [])],
   };
 }
 
@@ -212,9 +277,16 @@ function serverFor(worker: WorkerContext, l: InetListener, config: SmtpConfig, c
     size: config.smtp.maxMessageSize,
     hideDSN: !l.dsn,
     hideENHANCEDSTATUSCODES: false,
+    // REQUIRETLS (RFC 8689) promises TLS on every later hop: not implemented, not offered
+    hideREQUIRETLS: true,
     ...tlsOptions(l, certs),
     disableReverseLookup: true,
     logger: false,
+    authMethods: ['PLAIN', 'LOGIN'],
+    // required AUTH is enforced at MAIL (530 5.7.0), with our codes
+    authOptional: true,
+    onAuth: (a, s, cb) => inbound.onAuth(a, s, cb),
+    onClose: (s) => authLimits.closed(s.id),
     onMailFrom: (a, s, cb) => inbound.onMailFrom(a, s, cb),
     onRcptTo: (a, s, cb) => inbound.onRcptTo(a.address, s, cb),
     onData: (stream, s, cb) => inbound.onData(stream, s, cb),
@@ -231,10 +303,11 @@ export function main(): void {
         for (const p of config.pki ?? []) certs.set(p.name, { cert: fs.readFileSync(p.cert), key: fs.readFileSync(p.key) });
         for (const l of config.listeners) {
           if (l.kind !== 'inet') continue;
-          if (l.auth !== 'none' || l.verify) {
-            worker.log.warn({ event: 'listener-skipped', on: l.on, port: l.port }, 'AUTH and client certificate listeners are not served yet');
+          if (l.verify) {
+            worker.log.warn({ event: 'listener-skipped', on: l.on, port: l.port }, 'client certificate listeners are not served yet');
             continue;
           }
+          if (l.senders?.masquerade) worker.log.warn({ event: 'masquerade-not-served', on: l.on, port: l.port }, 'senders masquerade: the From header is not rewritten yet');
           for (const addr of bindAddresses(l.on, l.family)) {
             const srv = serverFor(worker, l, config, certs);
             // a client's socket error (reset, TLS failure) is that session's end, never the worker's

@@ -7,3 +7,8 @@ declare module 'smtp-server/lib/smtp-connection.js' {
 declare module 'smtp-server/lib/smtp-stream.js' {
   export const SMTPStream: unknown;
 }
+
+declare module 'smtp-server/lib/sasl.js' {
+  const SASL: unknown;
+  export default SASL;
+}
