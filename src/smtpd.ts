@@ -15,6 +15,7 @@ import { loadConfig } from './parse/load';
 import { runDaemon } from './parent/main';
 import type { DaemonOptions } from './parent/options';
 import { stdio, type Io } from './util/stdio';
+import { parseCount, parseDelay } from './util/units';
 
 export const DEFAULT_CONFIG = '/etc/mail/smtpd.conf';
 export const DETACHED_ENV = 'TSMTPD_DETACHED';
@@ -33,6 +34,22 @@ interface Flags {
   queueUser: string;
   pidfile: string;
   logFile: string;
+  smtpTimeout: number;
+  dataTimeout: number;
+  maxSessions: number;
+  maxSessionsPerIp: number;
+}
+
+function delayFlag(value: string): number {
+  const s = parseDelay(value);
+  if (s === undefined || s === 0) throw new InvalidArgumentError(`invalid delay "${value}": expected a number and a unit (s, m, h), as 300s or 5m`);
+  return s;
+}
+
+function countFlag(value: string): number {
+  const n = parseCount(value, 1_000_000);
+  if (n === undefined || n === 0) throw new InvalidArgumentError(`invalid count "${value}": expected a positive number`);
+  return n;
 }
 
 function collectMacro(value: string, previous: Record<string, string>): Record<string, string> {
@@ -66,6 +83,10 @@ function program(io: Io): Command {
     .option('--queue-user <name>', 'user the queue runs as (when started as root)', '_smtpq')
     .option('--pidfile <path>', 'pid file', '/var/run/smtpd.pid')
     .option('--log-file <path>', 'log file of the detached daemon (JSON lines)', '/var/log/smtpd.log')
+    .option('--smtp-timeout <delay>', 'time a client has to send each complete command line', delayFlag, 300)
+    .option('--data-timeout <delay>', 'DATA: time in which each 64 KiB of the message must arrive', delayFlag, 300)
+    .option('--max-sessions <n>', 'inbound SMTP sessions at once, per listener address', countFlag, 1000)
+    .option('--max-sessions-per-ip <n>', 'inbound SMTP sessions at once from one client address', countFlag, 100)
     .helpOption('-h', 'show this help')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
@@ -104,6 +125,7 @@ function daemonOptions(o: Flags, detached: boolean): DaemonOptions {
     queueUser: o.queueUser,
     pidfile: path.resolve(o.pidfile),
     stopTimeoutMs: detached ? 30_000 : 10_000,
+    sessions: { commandTimeoutMs: o.smtpTimeout * 1000, dataTimeoutMs: o.dataTimeout * 1000, max: o.maxSessions, perIp: o.maxSessionsPerIp },
   };
 }
 

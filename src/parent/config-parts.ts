@@ -1,10 +1,12 @@
 /**
- * Each worker receives only its part of the configuration.
+ * Each worker receives only its part of the configuration (and smtp the session limits given
+ * as smtpd flags).
  */
 import type { Config } from '../parse/config';
 import type { WorkerName } from '../bus/topology';
+import type { SessionLimits } from './options';
 
-export function configFor(name: WorkerName, c: Config): unknown {
+export function configFor(name: WorkerName, c: Config, sessions: SessionLimits): unknown {
   switch (name) {
     case 'control':
       return {};
@@ -16,7 +18,7 @@ export function configFor(name: WorkerName, c: Config): unknown {
       return { bounceWarnInterval: c.bounceWarnInterval, queueTtl: c.queue.ttl, limits: c.scheduler.limits, actionTtl: c.actions.map((a) => [a.name, a.ttl]) };
     case 'smtp':
       // paths only: smtp reads the certificates and keys itself, before it drops privileges
-      return { listeners: c.listeners, smtp: c.smtp, pki: c.pki, admd: c.admd };
+      return { listeners: c.listeners, smtp: c.smtp, pki: c.pki, admd: c.admd, sessions };
     case 'mta':
       return { mta: c.mta, actions: c.actions.filter((a) => a.kind === 'relay'), pki: c.pki.map((p) => p.name), ca: c.ca, srs: c.srs };
     case 'mda':

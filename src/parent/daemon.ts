@@ -108,7 +108,7 @@ export class Daemon {
     this.send(w, {
       type: 'WORKER_CONFIG',
       name,
-      config: configFor(name, this.config),
+      config: configFor(name, this.config, o.sessions),
       spool: o.spool,
       socket: o.socket,
       trace: [...o.trace],
@@ -231,7 +231,7 @@ export class Daemon {
       return;
     }
     this.config = r.config;
-    for (const w of this.workers.values()) this.send(w, { type: 'WORKER_RELOAD', config: configFor(w.name, r.config) });
+    for (const w of this.workers.values()) this.send(w, { type: 'WORKER_RELOAD', config: configFor(w.name, r.config, this.deps.options.sessions) });
     this.deps.log.info({ event: 'config-reloaded', file: this.deps.options.configFile });
   }
 

@@ -19,4 +19,15 @@ export interface DaemonOptions {
   readonly pidfile: string;
   /** how long SIGTERM waits for workers to finish before killing them */
   readonly stopTimeoutMs: number;
+  /** inbound session limits (smtpd flags; smtpd.conf has no words for them) */
+  readonly sessions: SessionLimits;
+}
+
+export interface SessionLimits {
+  readonly commandTimeoutMs: number;
+  readonly dataTimeoutMs: number;
+  /** sessions at once per listening socket */
+  readonly max: number;
+  /** sessions at once from one client address */
+  readonly perIp: number;
 }

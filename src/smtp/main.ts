@@ -22,6 +22,8 @@ import { BodyChecker, MAX_HOPS } from './body';
 import { receivedHeader, tlsSummary } from './received';
 import './dot-stuffing';
 import './greeting';
+import { ClientCounts } from './client-counts';
+import { guardOptions } from './session-guard';
 import { replyError } from './replies';
 
 /** The part of the configuration smtp receives (see parent/config-parts.ts). */
@@ -29,6 +31,7 @@ export interface SmtpConfig {
   readonly listeners: readonly Listener[];
   readonly smtp: { maxMails: number; maxRcpt: number; maxMessageSize: number };
   readonly pki: readonly Pki[];
+  readonly sessions: { commandTimeoutMs: number; dataTimeoutMs: number; max: number; perIp: number };
 }
 
 /** certificate and key of each pki, read before the privilege drop */
@@ -59,6 +62,8 @@ function authUser(s: SMTPServerSession): string | undefined {
 
 /** AUTH failures, shared by every listener of this worker */
 const authLimits = new AuthLimits();
+/** sessions at once per client address, across listeners */
+const clients = new ClientCounts();
 setInterval(() => authLimits.prune(), 60_000).unref();
 
 function clientIp(s: SMTPServerSession): string {
@@ -88,6 +93,15 @@ class Inbound {
       ...(authUser(s) !== undefined ? { auth: authUser(s)! } : {}),
       ...(this.listener.tag !== undefined ? { tag: this.listener.tag } : {}),
     };
+  }
+
+  onConnect(s: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    const ip = clientIp(s);
+    if (!clients.open(s.id, ip, this.config.sessions.perIp)) {
+      this.worker.log.warn({ event: 'too-many-sessions', ip });
+      return cb(replyError(421, '4.7.0', 'Too many connections from your address, try again later'));
+    }
+    cb();
   }
 
   onAuth(auth: SMTPServerAuthentication, s: SMTPServerSession, cb: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): void {
@@ -286,7 +300,15 @@ function serverFor(worker: WorkerContext, l: InetListener, config: SmtpConfig, c
     // required AUTH is enforced at MAIL (530 5.7.0), with our codes
     authOptional: true,
     onAuth: (a, s, cb) => inbound.onAuth(a, s, cb),
-    onClose: (s) => authLimits.closed(s.id),
+    onConnect: (s, cb) => inbound.onConnect(s, cb),
+    onClose: (s) => {
+      authLimits.closed(s.id);
+      clients.close(s.id);
+    },
+    maxClients: config.sessions.max,
+    // smtp-server's idle timeout backs up session-guard's command deadline
+    socketTimeout: config.sessions.commandTimeoutMs + 1000,
+    ...guardOptions(config.sessions.commandTimeoutMs, config.sessions.dataTimeoutMs),
     onMailFrom: (a, s, cb) => inbound.onMailFrom(a, s, cb),
     onRcptTo: (a, s, cb) => inbound.onRcptTo(a.address, s, cb),
     onData: (stream, s, cb) => inbound.onData(stream, s, cb),
