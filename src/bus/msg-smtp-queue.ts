@@ -5,7 +5,8 @@
  * the msgid (as a number); then QUEUE_MSG_COMMIT with the envelopes, or QUEUE_MSG_ABORT.
  * queue -> smtp: QUEUE_MSG_CREATED (the msgid), QUEUE_MSG_COMMITTED (after the fsync of the
  * message, its envelopes and the directories: only then may smtp answer 250), QUEUE_FAIL (the
- * SMTP reply to give, e.g. 452 4.3.1 when the disk is full).
+ * SMTP reply to give, e.g. 452 4.3.1 when the disk is full); QUEUE_SPACE (unasked, when smtp
+ * connects and whenever it changes: the spool is nearly full, so MAIL gets 452 4.3.1).
  */
 import { COMMON_MESSAGES } from './msg-common';
 import { arr, bool, int, obj, opt, str, union, type Infer } from './schema';
@@ -36,5 +37,6 @@ export const QueueToSmtp = union({
   QUEUE_MSG_CREATED: { re: int, msgid: str },
   QUEUE_MSG_COMMITTED: { re: int, msgid: str, evpids: arr(str, 100_000) },
   QUEUE_FAIL: { re: int, code: int, esc: str, text: str },
+  QUEUE_SPACE: { low: bool },
 });
 export type QueueToSmtp = Infer<typeof QueueToSmtp>;

@@ -101,6 +101,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'QUEUE_MSG_CREATED', re: 8, msgid: '0a1b2c3d' },
     { type: 'QUEUE_MSG_COMMITTED', re: 9, msgid: '0a1b2c3d', evpids: ['0a1b2c3d00000001'] },
     { type: 'QUEUE_FAIL', re: 9, code: 452, esc: '4.3.1', text: 'Insufficient system storage' },
+    { type: 'QUEUE_SPACE', low: true },
   ],
 };
 

@@ -125,6 +125,9 @@ function failure(re: number, e: unknown): QueueToSmtp {
   return { type: 'QUEUE_FAIL', re, code: 451, esc: '4.3.0', text: 'Temporary failure in the queue' };
 }
 
+/** how often the spool's free space is looked at (it is also checked at each new message) */
+const SPACE_CHECK_MS = 1000;
+
 export function main(): void {
   runWorker('queue', (worker) => {
     const spool = new Spool(worker.settings.spool);
@@ -167,10 +170,28 @@ export function main(): void {
       PING: () => undefined,
       PONG: () => undefined,
     }));
+    /** the spool's space, as smtp last heard it (it refuses MAIL while low) */
+    let spaceLow = false;
+    let smtp: PeerChannel | undefined;
+    const checkSpace = () => {
+      let low: boolean;
+      try {
+        low = spool.spaceLow();
+      } catch (e) {
+        worker.log.error({ event: 'spool-statfs-failed' }, String(e));
+        return;
+      }
+      if (low !== spaceLow) worker.log.warn({ event: low ? 'spool-space-low' : 'spool-space-ok' });
+      if (low !== spaceLow && smtp && !smtp.isClosed) smtp.send({ type: 'QUEUE_SPACE', low });
+      spaceLow = low;
+    };
+    setInterval(checkSpace, SPACE_CHECK_MS).unref();
     return {
       beforeDrop: () => undefined,
       onPeer: (peer, ch) => {
         if (peer === 'smtp') {
+          smtp = ch;
+          ch.send({ type: 'QUEUE_SPACE', low: spaceLow });
           ch.onClose(() => {
             for (const msgid of spool.receiving()) spool.abort(msgid);
           });

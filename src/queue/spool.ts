@@ -84,11 +84,16 @@ export class Spool {
     return { purged, failed };
   }
 
-  private checkSpace(): void {
+  /** less than minFree of the spool's blocks or inodes are free */
+  spaceLow(): boolean {
     const s = fs.statfsSync(this.root);
     const blocksFree = s.bavail / s.blocks;
     const inodesFree = s.files > 0 ? s.ffree / s.files : 1;
-    if (blocksFree < this.minFree || inodesFree < this.minFree) throw new SpoolFullError('the spool file system is nearly full');
+    return blocksFree < this.minFree || inodesFree < this.minFree;
+  }
+
+  private checkSpace(): void {
+    if (this.spaceLow()) throw new SpoolFullError('the spool file system is nearly full');
   }
 
   private bucket(msgid: string): string {

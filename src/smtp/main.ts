@@ -62,6 +62,8 @@ function authUser(s: SMTPServerSession): string | undefined {
 
 /** AUTH failures, shared by every listener of this worker */
 const authLimits = new AuthLimits();
+/** the queue said its spool is nearly full: MAIL gets 452 4.3.1 until it says otherwise */
+let spoolLow = false;
 /** sessions at once per client address, across listeners */
 const clients = new ClientCounts();
 setInterval(() => authLimits.prune(), 60_000).unref();
@@ -145,6 +147,7 @@ class Inbound {
     if (this.listener.auth === 'required' && user === undefined) return cb(replyError(530, '5.7.0', 'Authentication required'));
     const problem = checkAddress(address.address, 'sender', smtputf8(address));
     if (problem) return cb(replyError(problem.code, problem.esc, problem.text));
+    if (spoolLow) return cb(replyError(452, '4.3.1', 'Insufficient system storage'));
     const st = state(s);
     st.targets.clear();
     if (st.mails >= this.config.smtp.maxMails) return cb(replyError(452, '4.5.3', 'Too many messages sent'));
@@ -343,6 +346,10 @@ export function main(): void {
             worker.log.info({ event: 'smtp-listening', address: addr, port: l.port });
           }
         }
+      },
+      onPeerMessage: (peer, msg) => {
+        const m = msg as QueueToSmtp;
+        if (peer === 'queue' && m.type === 'QUEUE_SPACE') spoolLow = m.low;
       },
       onShutdown: () => new Promise<void>((resolve) => {
         let left = servers.length;
