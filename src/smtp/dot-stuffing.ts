@@ -3,13 +3,15 @@
  * period loses that period (smtp-server only turned ".." into "."), and only CRLF "." CRLF
  * ends the message (never a bare LF or CR around the dot: no smuggling). Installed once, at
  * load, on smtp-server's stream class; it keeps its bookkeeping (byte count, size limit,
- * backpressure, end of data mode).
+ * backpressure, end of data mode). Past the size limit the rest of the message is only
+ * counted and framed, never passed on: it is refused at its end (552), and a client must not
+ * be able to make the queue write more than the limit to disk (checklist X08).
  */
 import type { Writable } from 'node:stream';
 import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 
 interface StreamInternals {
-  _dataStream: Writable | null;
+  _dataStream: (Writable & { sizeExceeded?: boolean }) | null;
   _atDataStart: boolean;
   _countDataBytes(len: number): void;
   _endDataMode(chunk: Buffer | false, remainder: Buffer, done: () => void): void;
@@ -48,7 +50,8 @@ function feed(this: StreamInternals, input: Buffer, done: () => void): void {
         this._countDataBytes(content.length);
         this._tsLineStart = undefined;
         this._tsPrevCR = undefined;
-        this._endDataMode(content.length ? content : false, buf.subarray(i + 3), done);
+        const over = this._dataStream?.sizeExceeded === true;
+        this._endDataMode(content.length && !over ? content : false, buf.subarray(i + 3), done);
         return;
       }
       parts.push(buf.subarray(seg, i)); // the stuffing period is dropped
@@ -68,7 +71,7 @@ function feed(this: StreamInternals, input: Buffer, done: () => void): void {
   if (content.length === 0) return done();
   this._countDataBytes(content.length);
   const stream = this._dataStream;
-  if (!stream || !stream.writable) return done();
+  if (!stream || !stream.writable || stream.sizeExceeded) return done();
   if (stream.write(content) || stream.destroyed) return done();
   const resume = () => {
     stream.removeListener('drain', resume);

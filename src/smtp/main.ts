@@ -22,6 +22,8 @@ import { BodyChecker, MAX_HOPS } from './body';
 import { receivedHeader, tlsSummary } from './received';
 import './dot-stuffing';
 import './greeting';
+import './mail-rcpt-filter';
+import { smtpAlpn } from './tls-alpn';
 import { ClientCounts } from './client-counts';
 import { guardOptions } from './session-guard';
 import { replyError } from './replies';
@@ -38,7 +40,8 @@ export interface SmtpConfig {
 type Certificates = ReadonlyMap<string, { cert: Buffer; key: Buffer }>;
 
 interface SessionState {
-  targets: Map<string, EnvelopeTarget[]>;
+  /** by recipient address in lower case (smtp-server also takes two spellings as one) */
+  targets: Map<string, { rcpt: string; targets: EnvelopeTarget[] }>;
   mails: number;
 }
 
@@ -188,7 +191,8 @@ class Inbound {
     lka.request<LkaToSmtp>({ type: 'LKA_RCPT', session: this.sessionInfo(s), mailFrom, rcpt: address }).then(
       (r) => {
         if (r.type === 'LKA_RCPT_OK') {
-          st.targets.set(address, r.targets);
+          const key = address.toLowerCase();
+          if (!st.targets.has(key)) st.targets.set(key, { rcpt: address, targets: r.targets });
           cb();
         } else if (r.type === 'LKA_RCPT_FAIL') cb(replyError(r.code, r.esc, r.text));
         else cb(replyError(451, '4.3.0', 'Temporary failure'));
@@ -225,7 +229,7 @@ class Inbound {
     const msgid = created.msgid;
     const id = parseInt(msgid, 16);
     const st = state(s);
-    const rcpts = [...st.targets.keys()];
+    const rcpts = [...st.targets.values()].map((t) => t.rcpt);
     const header = receivedHeader({
       helo: s.hostNameAppearsAs ?? '',
       ip: clientIp(s),
@@ -241,9 +245,15 @@ class Inbound {
     });
     const check = new BodyChecker();
     queue.sendBytes(id, Buffer.from(header));
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      check.push(chunk);
-      if (!queue.sendBytes(id, chunk)) await queue.drained();
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        check.push(chunk);
+        if (!queue.sendBytes(id, chunk)) await queue.drained();
+      }
+    } catch (e) {
+      // the client went away in the middle of the message: nothing of it stays in incoming/
+      queue.send({ type: 'QUEUE_MSG_ABORT', msgid });
+      throw e;
     }
     check.finish();
     const abort = (code: number, esc: string, text: string) => {
@@ -256,7 +266,7 @@ class Inbound {
     const mailFrom = s.envelope.mailFrom ? s.envelope.mailFrom.address : '';
     const envelopes: EnvelopeIn[] = [];
     const { socket: _socket, ...client } = this.sessionInfo(s);
-    for (const [rcpt, targets] of st.targets) {
+    for (const { rcpt, targets } of st.targets.values()) {
       for (const t of targets) envelopes.push({ action: t.action, sender: mailFrom, rcpt, dest: t.dest, ...client });
     }
     const r = await queue.request<QueueToSmtp>({ type: 'QUEUE_MSG_COMMIT', msgid, envelopes }, 60_000).catch(() => undefined);
@@ -281,7 +291,9 @@ function tlsOptions(l: InetListener, certs: Certificates): Record<string, unknow
     cert: pairs[0]!.cert,
     sniOptions,
     minVersion: 'TLSv1.2',
-    disabledCommands: [...(auth ? [] : ['AUTH']), ...(l.tls === 'smtps' ? ['STARTTLS'] : [])],
+    ALPNCallback: smtpAlpn,
+    // STARTTLS stays a known command on smtps listeners: inside TLS it gets 503 (T03)
+    disabledCommands: auth ? [] : ['AUTH'],
   };
 }
 
