@@ -97,7 +97,10 @@ export class Daemon {
     const o = this.deps.options;
     const child = fork(this.deps.workerEntry, [name], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: [],
+      // the queue's fsyncs run on libuv's thread pool: more threads, more of them at once
+      ...(name === 'queue' ? { env: { ...process.env, UV_THREADPOOL_SIZE: '16' } } : {}),
+      // TSMTPD_CPU_PROF=DIR: each worker writes a V8 CPU profile into DIR when it exits
+      execArgv: process.env.TSMTPD_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.TSMTPD_CPU_PROF}`] : [],
     });
     w.child = child;
     w.ready = false;

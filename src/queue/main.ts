@@ -83,16 +83,20 @@ class Deliveries {
       this.waitingForMda.push(evpid);
       return;
     }
-    let content: Buffer;
-    try {
-      content = this.spool.readMessage(e.msgid);
-    } catch (err) {
-      return this.finish(evpid, 'tempfail', `451 4.3.0 cannot read the message: ${(err as Error).message}`);
-    }
-    const stream = (this.stream = (this.stream + 1) >>> 0);
-    for (let off = 0; off < content.length; off += STREAM_CHUNK) mda.sendBytes(stream, content.subarray(off, off + STREAM_CHUNK));
     this.atMda.add(evpid);
-    mda.send({ type: 'MDA_DELIVER', stream, envelope: { evpid, action: String(e.action), dest: String(e.dest), rcpt: String(e.rcpt), sender: String(e.sender) } });
+    this.spool.readMessage(e.msgid).then(
+      (content) => {
+        if (mda.isClosed) {
+          // mda went away while the message was read: retried with the others it had
+          if (this.atMda.delete(evpid)) this.waitingForMda.push(evpid);
+          return;
+        }
+        const stream = (this.stream = (this.stream + 1) >>> 0);
+        for (let off = 0; off < content.length; off += STREAM_CHUNK) mda.sendBytes(stream, content.subarray(off, off + STREAM_CHUNK));
+        mda.send({ type: 'MDA_DELIVER', stream, envelope: { evpid, action: String(e.action), dest: String(e.dest), rcpt: String(e.rcpt), sender: String(e.sender) } });
+      },
+      (err: Error) => this.finish(evpid, 'tempfail', `451 4.3.0 cannot read the message: ${err.message}`),
+    );
   }
 
   finish(evpid: string, result: 'ok' | 'tempfail' | 'permfail', text: string): void {
@@ -105,8 +109,8 @@ class Deliveries {
           this.spool.updateEnvelope(updated);
           this.envelopes.set(evpid, updated);
         } else {
-          this.spool.removeEnvelope(e.msgid, evpid);
           this.envelopes.delete(evpid);
+          this.spool.removeEnvelope(e.msgid, evpid).catch((err: unknown) => this.worker.log.error({ event: 'envelope-remove-failed', evpid }, String(err)));
           if (result === 'permfail') this.worker.log.warn({ event: 'bounce-pending', evpid }, `permanent failure (${text}): bounces come with the next version`);
         }
       } catch (err) {

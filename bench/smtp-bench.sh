@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SMTP throughput of tsmtpd next to Postfix and OpenSMTPD, measured in the same run with the
+# shared peer harness (../shared/bench, see its README): smtp-source into each server, delivery
+# to a Maildir, accepted and delivered msgs/s and the peak sum of PSS.
+#
+# Usage (root): bench/smtp-bench.sh [run-matrix.sh options]   e.g. -n 1000 -r 1 -s 20 -z 10240
+# Default: the full matrix: N=5000, sessions 1 20 100, sizes 1/10/100 KiB, 1 repetition.
+# Env: SHARED_BENCH (default ../shared/bench), BENCH_DIR (default /tmp/tsmtpd-bench),
+#      PEERS (default "postfix opensmtpd-shim").
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+shared="${SHARED_BENCH:-$root/../shared/bench}"
+export BENCH_DIR="${BENCH_DIR:-/tmp/tsmtpd-bench}"
+peers="${PEERS:-postfix opensmtpd-shim}"
+[ "$(id -u)" -eq 0 ] || { echo "smtp-bench: run as root (the peers and tsmtpd start as root)" >&2; exit 1; }
+[ -d "$shared" ] || { echo "smtp-bench: no peer harness at $shared (set SHARED_BENCH)" >&2; exit 1; }
+
+[ -f "$BENCH_DIR/bench.env" ] || "$shared/setup-peers.sh"
+node "$root/scripts/ensure-built.js"
+
+home="$(getent passwd benchuser | cut -d: -f6)"
+maildir="$home/Maildir.tsmtpd"
+for d in "" new cur tmp; do install -d -o benchuser -g benchuser -m 0700 "$maildir/$d"; done
+state="$BENCH_DIR/tsmtpd"
+rm -rf "$state/spool"
+mkdir -p "$state/run"
+chmod 0755 "$state" "$state/run"
+for u in _smtpd _smtpq; do
+  getent passwd "$u" >/dev/null || useradd --system --no-create-home --home-dir /var/empty --shell /usr/sbin/nologin --user-group "$u"
+done
+
+cleanup() {
+  [ -f "$state/run/smtpd.pid" ] && kill "$(cat "$state/run/smtpd.pid")" 2>/dev/null || true
+  for p in $peers; do "$shared/daemons.sh" stop "$p" >/dev/null 2>&1 || true; done
+}
+trap cleanup EXIT
+
+for p in $peers; do "$shared/daemons.sh" start "$p" >/dev/null; done
+node "$root/dist/src/smtpd.js" -F -f "$root/bench/smtpd-bench.conf" --spool "$state/spool" \
+  --socket "$state/run/smtpd.sock" --pidfile "$state/run/smtpd.pid" > "$state/smtpd.log" 2>&1 &
+for _ in $(seq 100); do
+  (exec 3<>/dev/tcp/127.0.0.1/10029) 2>/dev/null && break
+  sleep 0.1
+done
+pid="$(cat "$state/run/smtpd.pid")"
+
+csv="$BENCH_DIR/results/tsmtpd-$(date +%Y%m%d-%H%M%S).csv"
+mkdir -p "$BENCH_DIR/results"
+CUSTOM_TARGET=127.0.0.1:10029 CUSTOM_MAILDIR="$maildir" CUSTOM_PID="$pid" CUSTOM_NAME=tsmtpd \
+  REPS="${REPS:-1}" RESULTS_CSV="$csv" "$shared/run-matrix.sh" "$@" $peers custom
+"$shared/summarize.py" --pivot "$csv"
+echo "raw figures: $csv"
+
