@@ -3,7 +3,8 @@
  *
  * queue -> scheduler: SCHED_ADD (envelopes committed, or found in the spool at start),
  * SCHED_RESULT (how a delivery attempt ended: ok, tempfail, permfail).
- * scheduler -> queue: SCHED_DELIVER (these envelopes are due now).
+ * scheduler -> queue: SCHED_DELIVER (these envelopes are due now), SCHED_EXPIRE (these have
+ * outlived their ttl: bounce them and remove them; they are out of the run queue already).
  */
 import { COMMON_MESSAGES } from './msg-common';
 import { arr, bool, int, lit, obj, opt, str, union, type Infer } from './schema';
@@ -31,5 +32,6 @@ export type QueueToScheduler = Infer<typeof QueueToScheduler>;
 export const SchedulerToQueue = union({
   ...COMMON_MESSAGES,
   SCHED_DELIVER: { evpids: arr(str, 10_000) },
+  SCHED_EXPIRE: { evpids: arr(str, 10_000) },
 });
 export type SchedulerToQueue = Infer<typeof SchedulerToQueue>;

@@ -8,6 +8,7 @@ import { LkaToSmtp, SmtpToLka } from './msg-smtp-lka';
 import { QueueToSmtp, SmtpToQueue } from './msg-smtp-queue';
 import { MdaToQueue, QueueToMda } from './msg-queue-mda';
 import { QueueToScheduler, SchedulerToQueue } from './msg-queue-scheduler';
+import { LkaToQueue, QueueToLka } from './msg-queue-lka';
 import { union, type Infer, type UnionDecoder } from './schema';
 import { assertAllowed, type WorkerName } from './topology';
 
@@ -24,7 +25,9 @@ export type PeerMessage =
   | QueueToScheduler
   | SchedulerToQueue
   | QueueToMda
-  | MdaToQueue;
+  | MdaToQueue
+  | QueueToLka
+  | LkaToQueue;
 
 /** receiver <- sender: the union the receiver decodes */
 const RECEIVES: Readonly<Record<string, UnionDecoder<PeerMessage>>> = {
@@ -36,6 +39,8 @@ const RECEIVES: Readonly<Record<string, UnionDecoder<PeerMessage>>> = {
   'queue<-scheduler': SchedulerToQueue,
   'mda<-queue': QueueToMda,
   'queue<-mda': MdaToQueue,
+  'lka<-queue': QueueToLka,
+  'queue<-lka': LkaToQueue,
 };
 
 /** The decoder for what `self` may receive from `peer`; throws for a pair not in the topology. */

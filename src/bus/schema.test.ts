@@ -8,6 +8,7 @@ import { LkaToSmtp, SmtpToLka } from './msg-smtp-lka';
 import { QueueToSmtp, SmtpToQueue } from './msg-smtp-queue';
 import { CommonMessage } from './msg-workers';
 import { MdaToQueue, QueueToMda } from './msg-queue-mda';
+import { LkaToQueue, QueueToLka } from './msg-queue-lka';
 import { QueueToScheduler, SchedulerToQueue } from './msg-queue-scheduler';
 import { DecodeError, dispatch, type Handlers, type UnionDecoder } from './schema';
 
@@ -56,6 +57,18 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'PING', reqid: 5 },
     { type: 'PONG', re: 5, pid: 12, name: 'scheduler' },
     { type: 'SCHED_DELIVER', evpids: ['0a1b2c3d00000001'] },
+    { type: 'SCHED_EXPIRE', evpids: ['0a1b2c3d00000001'] },
+  ],
+  QueueToLka: [
+    { type: 'PING', reqid: 5 },
+    { type: 'PONG', re: 5, pid: 12, name: 'queue' },
+    { type: 'LKA_BOUNCE_ROUTE', reqid: 6, rcpt: 'sender@example.org' },
+  ],
+  LkaToQueue: [
+    { type: 'PING', reqid: 5 },
+    { type: 'PONG', re: 5, pid: 12, name: 'lka' },
+    { type: 'LKA_BOUNCE_ROUTE_OK', re: 6, targets: [{ action: 'local', dest: 'sender@example.org' }] },
+    { type: 'LKA_BOUNCE_ROUTE_FAIL', re: 6, text: 'no rule' },
   ],
   QueueToMda: [
     { type: 'PING', reqid: 5 },
@@ -105,7 +118,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   ],
 };
 
-const UNIONS: Record<string, UnionDecoder<{ type: string }>> = { ToWorker, ToParent, FromClient, ToClient, CommonMessage, SmtpToLka, LkaToSmtp, SmtpToQueue, QueueToSmtp, QueueToScheduler, SchedulerToQueue, QueueToMda, MdaToQueue };
+const UNIONS: Record<string, UnionDecoder<{ type: string }>> = { ToWorker, ToParent, FromClient, ToClient, CommonMessage, SmtpToLka, LkaToSmtp, SmtpToQueue, QueueToSmtp, QueueToScheduler, SchedulerToQueue, QueueToMda, MdaToQueue, QueueToLka, LkaToQueue };
 
 test('every message type of every union has a sample that round-trips through JSON and its decoder', () => {
   for (const [name, decoder] of Object.entries(UNIONS)) {

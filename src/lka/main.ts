@@ -5,6 +5,7 @@
  * passwords for it. Never writes the spool.
  */
 import type { Action, Config } from '../parse/config';
+import type { QueueToLka } from '../bus/msg-queue-lka';
 import type { LkaToSmtp, SmtpToLka } from '../bus/msg-smtp-lka';
 import { dispatch, type Handlers } from '../bus/schema';
 import { perChannel, runWorker, type PeerChannel } from '../bus/worker-runtime';
@@ -63,10 +64,21 @@ export function main(): void {
       PING: () => undefined,
       PONG: () => undefined,
     }));
+    const fromQueue = perChannel((ch: PeerChannel): Handlers<QueueToLka, void> => ({
+      LKA_BOUNCE_ROUTE: (m) => {
+        // a bounce is a local submission from the null sender
+        const session = { src: 'local', socket: true, helo: serverName(), tls: false };
+        const r = resolveRecipient(state!.ctx, session, '', m.rcpt);
+        ch.send(r.ok ? { type: 'LKA_BOUNCE_ROUTE_OK', re: m.reqid, targets: r.targets } : { type: 'LKA_BOUNCE_ROUTE_FAIL', re: m.reqid, text: `${r.code} ${r.esc} ${r.text}` });
+      },
+      PING: () => undefined,
+      PONG: () => undefined,
+    }));
     return {
       onReload: load,
       onPeerMessage: (peer, msg, ch) => {
         if (peer === 'smtp') dispatch(fromSmtp(ch), msg as SmtpToLka);
+        else if (peer === 'queue') dispatch(fromQueue(ch), msg as QueueToLka);
       },
     };
   });

@@ -10,6 +10,7 @@ import type { ScheduledEnvelope, SchedulerToQueue } from '../bus/msg-queue-sched
 import type { QueueToSmtp, SmtpToQueue } from '../bus/msg-smtp-queue';
 import { dispatch, type Handlers } from '../bus/schema';
 import { perChannel, runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
+import { Bouncer } from './bouncer';
 import { Spool, SpoolFullError, type StoredEnvelope } from './spool';
 
 /** The part of the configuration the queue receives (see parent/config-parts.ts). */
@@ -44,7 +45,12 @@ class Deliveries {
     for (const evpid of waiting) this.deliver(evpid);
   }
 
-  constructor(private readonly worker: WorkerContext, private readonly spool: Spool) {}
+  lka?: PeerChannel;
+  private readonly bouncer: Bouncer;
+
+  constructor(private readonly worker: WorkerContext, private readonly spool: Spool) {
+    this.bouncer = new Bouncer({ worker, spool, lka: () => this.lka, add: (list) => this.add(list), remove: (e) => this.remove(e) });
+  }
 
   private config(): QueueConfig {
     return this.worker.config as QueueConfig;
@@ -99,6 +105,23 @@ class Deliveries {
     );
   }
 
+  /** the envelope is done with: out of memory and off the disk */
+  remove(e: StoredEnvelope): void {
+    this.envelopes.delete(e.evpid);
+    this.spool.removeEnvelope(e.msgid, e.evpid).catch((err: unknown) => this.worker.log.error({ event: 'envelope-remove-failed', evpid: e.evpid }, String(err)));
+  }
+
+  /** the scheduler gave up on these: bounce them with their last error */
+  expire(evpids: readonly string[]): void {
+    for (const evpid of evpids) {
+      const e = this.envelopes.get(evpid);
+      if (!e) continue;
+      const last = typeof e.errorline === 'string' ? e.errorline : 'no delivery attempt succeeded';
+      this.worker.log.warn({ event: 'envelope-expired', evpid, retry: e.retry });
+      this.bouncer.bounce(e, last, true);
+    }
+  }
+
   finish(evpid: string, result: 'ok' | 'tempfail' | 'permfail', text: string): void {
     this.atMda.delete(evpid);
     const e = this.envelopes.get(evpid);
@@ -108,10 +131,10 @@ class Deliveries {
           const updated = { ...e, retry: e.retry + 1, lasttry: Math.floor(Date.now() / 1000), errorline: text };
           this.spool.updateEnvelope(updated);
           this.envelopes.set(evpid, updated);
+        } else if (result === 'permfail') {
+          this.bouncer.bounce(e, text, false);
         } else {
-          this.envelopes.delete(evpid);
-          this.spool.removeEnvelope(e.msgid, evpid).catch((err: unknown) => this.worker.log.error({ event: 'envelope-remove-failed', evpid }, String(err)));
-          if (result === 'permfail') this.worker.log.warn({ event: 'bounce-pending', evpid }, `permanent failure (${text}): bounces come with the next version`);
+          this.remove(e);
         }
       } catch (err) {
         this.worker.log.error({ event: 'envelope-update-failed', evpid }, String(err));
@@ -204,12 +227,14 @@ export function main(): void {
           // a (re)started scheduler learns everything; what was waiting is tried at once
           deliveries.add([...deliveries.envelopes.values()], true);
         } else if (peer === 'mda') deliveries.mda = ch;
+        else if (peer === 'lka') deliveries.lka = ch;
       },
       onPeerMessage: (peer, msg, ch) => {
         if (peer === 'smtp') dispatch(fromSmtp(ch), msg as SmtpToQueue);
         else if (peer === 'scheduler') {
           const m = msg as SchedulerToQueue;
           if (m.type === 'SCHED_DELIVER') for (const id of m.evpids) deliveries.deliver(id);
+          else if (m.type === 'SCHED_EXPIRE') deliveries.expire(m.evpids);
         } else if (peer === 'mda') {
           const m = msg as MdaToQueue;
           if (m.type === 'MDA_RESULT') deliveries.finish(m.evpid, m.result, m.text);

@@ -1,6 +1,7 @@
 /**
  * scheduler: the in-memory run queue (ramqueue.ts): hands due envelopes to the queue for
- * delivery, reschedules temporary failures with OpenSMTPD's backoff.
+ * delivery, reschedules temporary failures with OpenSMTPD's backoff, and tells the queue which
+ * envelopes have expired (it bounces them).
  * Privileges: runs as the daemon user (_smtpd). Peers: control, queue. Does no I/O besides
  * its peers.
  */
@@ -20,6 +21,8 @@ export function main(): void {
     const run = () => {
       timer = undefined;
       if (!queue || queue.isClosed) return;
+      const expired = q.expired(now());
+      for (let i = 0; i < expired.length; i += BATCH) queue.send({ type: 'SCHED_EXPIRE', evpids: expired.slice(i, i + BATCH) });
       for (;;) {
         const due = q.due(now(), BATCH);
         if (due.length === 0) break;

@@ -3,6 +3,7 @@
  *
  * OpenSMTPD's backoff: the next try of an envelope is at ctime + base x retry^2, moved on to
  * the next step while that is already past; base 10 s for local delivery, 400 s for relaying.
+ * An envelope older than its ttl (counted from ctime) expires instead of being tried again.
  * No I/O: the caller drives it with the clock.
  */
 import type { ScheduledEnvelope } from '../bus/msg-queue-scheduler';
@@ -47,10 +48,14 @@ export class RamQueue {
     return out;
   }
 
-  /** seconds until the next due envelope, or undefined when nothing waits */
+  /** seconds until the next due envelope or expiry, or undefined when nothing waits */
   nextDue(now: number): number | undefined {
     let min: number | undefined;
-    for (const e of this.entries.values()) if (!e.inflight && (min === undefined || e.next < min)) min = e.next;
+    for (const e of this.entries.values()) {
+      if (e.inflight) continue;
+      const t = Math.min(e.next, e.env.ctime + e.env.ttl);
+      if (min === undefined || t < min) min = t;
+    }
     return min === undefined ? undefined : Math.max(0, min - now);
   }
 

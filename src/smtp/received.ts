@@ -6,6 +6,7 @@
  * recipient, `; <date>`.
  * Every value from the client is reduced to safe characters first: no header injection.
  */
+import { rfc5322Date } from '../mail/date';
 
 export interface ReceivedInfo {
   readonly helo: string;
@@ -36,15 +37,6 @@ export function tlsSummary(c: { name?: string; standardName?: string; version?: 
   return `${c.version ?? 'TLS'}:${cipher}:${bits}:NO`;
 }
 
-export function rfc5322Date(d: Date): string {
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const p = (n: number) => String(n).padStart(2, '0');
-  const off = -d.getTimezoneOffset();
-  const sign = off >= 0 ? '+' : '-';
-  const tz = `${sign}${p(Math.floor(Math.abs(off) / 60))}${p(Math.abs(off) % 60)}`;
-  return `${days[d.getDay()]}, ${d.getDate()} ${months[d.getMonth()]} ${d.getFullYear()} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${tz}`;
-}
 
 export function receivedHeader(r: ReceivedInfo): string {
   const lines: string[] = [];

@@ -1,0 +1,78 @@
+/**
+ * Turning a failed envelope into a bounce: the recipient failed for good (a permanent error)
+ * or its envelope expired. The bounce (bounce.ts) is committed to the spool as a new message
+ * from the null sender, routed by lka's rules like a local submission, and only then is the
+ * failed envelope removed: an accepted message is delivered or bounced, never just dropped.
+ * If the bounce cannot be stored now (disk full, lka restarting), it is tried again a minute
+ * later and the envelope stays. A failure of a bounce (null sender) bounces to nobody (RFC
+ * 5321 §6.1): it is logged and removed.
+ * Privileges: the queue user. Peers: lka (routes), through the queue's channels.
+ */
+import type { LkaToQueue } from '../bus/msg-queue-lka';
+import type { PeerChannel, WorkerContext } from '../bus/worker-runtime';
+import { serverName } from '../util/hostname';
+import { bounceMessage, headerBlock } from './bounce';
+import type { Spool, StoredEnvelope } from './spool';
+
+export const BOUNCE_RETRY_MS = 60_000;
+
+export interface BouncerDeps {
+  readonly worker: WorkerContext;
+  readonly spool: Spool;
+  lka(): PeerChannel | undefined;
+  /** new envelopes (the bounce's) to schedule */
+  add(list: readonly StoredEnvelope[]): void;
+  /** the failed envelope is done with: forget it and remove it from the spool */
+  remove(e: StoredEnvelope): void;
+}
+
+export class Bouncer {
+  constructor(private readonly deps: BouncerDeps) {}
+
+  /** bounce `e` (failed with `error`), then remove it; retried later if that cannot be done now */
+  bounce(e: StoredEnvelope, error: string, expired: boolean): void {
+    this.attempt(e, error, expired).catch((err: unknown) => {
+      this.deps.worker.log.error({ event: 'bounce-failed', evpid: e.evpid }, `${String(err)}; trying again in ${BOUNCE_RETRY_MS / 1000} s`);
+      setTimeout(() => this.bounce(e, error, expired), BOUNCE_RETRY_MS).unref();
+    });
+  }
+
+  private async attempt(e: StoredEnvelope, error: string, expired: boolean): Promise<void> {
+    const { worker, spool } = this.deps;
+    const sender = String(e.sender);
+    if (sender === '') {
+      worker.log.warn({ event: 'bounce-not-sent', evpid: e.evpid, rcpt: e.rcpt }, `a bounce failed (${error}): no bounce is sent for a bounce`);
+      this.deps.remove(e);
+      return;
+    }
+    const lka = this.deps.lka();
+    if (!lka || lka.isClosed) throw new Error('lka is not connected');
+    const route = await lka.request<LkaToQueue>({ type: 'LKA_BOUNCE_ROUTE', rcpt: sender }, 10_000);
+    if (route.type !== 'LKA_BOUNCE_ROUTE_OK') {
+      const why = route.type === 'LKA_BOUNCE_ROUTE_FAIL' ? route.text : 'unexpected answer';
+      worker.log.error({ event: 'bounce-unroutable', evpid: e.evpid, sender }, `no rule takes the bounce to the sender (${why}); the failure was: ${error}`);
+      this.deps.remove(e);
+      return;
+    }
+    const original = await spool.readMessage(e.msgid);
+    const hostname = serverName();
+    const msgid = spool.create();
+    spool.append(
+      msgid,
+      bounceMessage({
+        hostname,
+        sender,
+        arrival: e.ctime,
+        failures: [{ rcpt: String(e.rcpt), error, expired }],
+        headers: headerBlock(original),
+        id: msgid,
+        now: new Date(),
+      }),
+    );
+    const envelopes = route.targets.map((t) => ({ action: t.action, sender: '', rcpt: sender, dest: t.dest, helo: hostname, src: 'local', tls: false, bounce: true }));
+    const stored = await spool.commit(msgid, envelopes);
+    worker.log.info({ event: 'bounce-queued', evpid: e.evpid, msgid, to: sender, expired });
+    this.deps.add(stored);
+    this.deps.remove(e);
+  }
+}
