@@ -3,7 +3,8 @@
 //   util/ imports only node:*; log/ (the pino logger) may import util/; mail/ may import
 //   util/; bus/ may import util/, log/ and mail/; parse/ may import util/ and mail/; a worker
 //   folder (parent, ctl, lka, queue, scheduler, smtp, mta, mda) may import bus/, mail/, util/,
-//   log/ and the types of parse/config.ts, never another worker folder. Files directly in
+//   log/ and the types of parse/config.ts, never another worker folder (deliver/, the
+//   delivery helper, counts as one). Files directly in
 //   src/ (entry points) may import anything.
 // Usage: node scripts/check-layers.js [SRC_DIR]   (default: the checkout's src/)
 // Prints each violation as file:line: message and exits 1 if there is any.
@@ -12,7 +13,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const src = path.resolve(process.argv[2] ?? path.join(__dirname, '..', 'src'));
-const WORKERS = ['parent', 'ctl', 'lka', 'queue', 'scheduler', 'smtp', 'mta', 'mda'];
+const WORKERS = ['parent', 'ctl', 'lka', 'queue', 'scheduler', 'smtp', 'mta', 'mda', 'deliver'];
 const ALLOWED = {
   util: ['util'],
   log: ['util', 'log'],

@@ -5,7 +5,7 @@
 import { isWorker } from './bus/topology';
 
 const name = process.argv[2] ?? '';
-if (!isWorker(name) || !process.send) {
+if ((!isWorker(name) && name !== 'deliver') || !process.send) {
   process.stderr.write('smtpd: worker.js is started by smtpd only\n');
   process.exit(2);
 }
@@ -18,5 +18,7 @@ const mains: Record<string, () => { main(): void }> = {
   smtp: () => require('./smtp/main'),
   mta: () => require('./mta/main'),
   mda: () => require('./mda/main'),
+  // not a worker: the delivery helper of one user (parent/helpers.ts)
+  deliver: () => require('./deliver/main'),
 };
 mains[name]!().main();

@@ -53,7 +53,7 @@ function queued(run: DaemonRun): string[] {
   return fs.existsSync(q) ? fs.readdirSync(q).flatMap((b) => fs.readdirSync(path.join(q, b))) : [];
 }
 
-test('a message to a local user (and to an alias of it) is in the Maildir, owned by the user, mode 0600', async () => {
+test('a message to a local user (and to an alias of it) is in the Maildir, owned by the user, mode 0600, written by a helper running as the user', async () => {
   assertRoot();
   const user = ensureUserWithHome('tsmtpd-alice');
   const maildir = path.join(user.home, 'Maildir');
@@ -80,6 +80,12 @@ test('a message to a local user (and to an alias of it) is in the Maildir, owned
     assert.equal(st.mode & 0o777, 0o700, `${sub} mode`);
   }
   assert.deepEqual(fs.readdirSync(path.join(maildir, 'tmp')), []);
+  // written by the user's delivery helper, running as the user, a child of the parent
+  const ps = spawnSync('ps', ['-o', 'uid=,ppid=,args=', '-e'], { encoding: 'utf8' }).stdout;
+  const helper = ps.split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f.slice(2).join(' ') === `smtpd: deliver ${user.name}`);
+  assert.ok(helper, `a delivery helper for ${user.name}:\n${ps}`);
+  assert.equal(Number(helper[0]), user.uid, 'the helper runs as the recipient');
+  assert.equal(Number(helper[1]), d.proc.pid, 'started by the parent');
   for (let i = 0; i < 50 && queued(d).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(queued(d), [], 'the spool is empty once delivered');
   await d.waitLog(/mda\[\d+\] info delivered evpid=[0-9a-f]{16} rcpt=postmaster@local\.test dest=tsmtpd-alice@local\.test/);

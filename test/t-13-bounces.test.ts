@@ -111,9 +111,9 @@ test('a permanent failure (the account of the recipient was removed while the ma
   unwritableUser(GONE);
   assert.match(send('tsmtpd-bob@local.test', [`${GONE}@local.test`], 'to a removed account'), /^\{\}$/m);
   await d.waitLog(new RegExp(`deferred .*rcpt=${GONE}@local\\.test`));
+  await stopDaemon(d); // its delivery helper runs as the user: userdel refuses while it does
   const r = spawnSync('userdel', ['--remove', GONE]);
   assert.equal(r.status, 0, r.stderr?.toString());
-  await stopDaemon(d);
   d = await startDaemon({ conf, dir: d.dir, args: ['--user', 'nobody', '--queue-user', 'nobody'] });
   await d.waitHealthy();
   const m = await mailsWith(bob.home, 'Subject: to a removed account');

@@ -4,9 +4,10 @@
  * parent -> worker: WORKER_CONFIG (its part of the configuration and how to run), then
  * WORKER_CHANNEL (with a socket handle: a direct channel to a peer; again whenever that peer is
  * restarted), WORKER_RELOAD (a new configuration after SIGHUP), WORKER_SHUTDOWN, PING.
- * parent -> mda: DELIVERED; parent -> lka: SYSTEM_AUTH_RESULT.
+ * parent -> mda: HELPER_CHANNEL (with a socket handle when ok: a channel to the delivery helper
+ * of a user, see msg-deliver.ts); parent -> lka: SYSTEM_AUTH_RESULT.
  * worker -> parent: WORKER_READY (privileges dropped, ready for channels), PONG; mda:
- * DELIVER_MAILDIR; lka: SYSTEM_AUTH.
+ * HELPER_OPEN; lka: SYSTEM_AUTH.
  */
 import { COMMON_MESSAGES } from './msg-common';
 import { AuthResult } from './msg-smtp-lka';
@@ -15,8 +16,8 @@ import { WORKERS } from './topology';
 
 export const ToWorker = union({
   ...COMMON_MESSAGES,
-  /** the answer to a DELIVER_MAILDIR */
-  DELIVERED: { re: int, result: lit('ok', 'tempfail', 'permfail'), text: str },
+  /** the answer to a HELPER_OPEN: ok (and the socket), or why not (no such user: permfail) */
+  HELPER_CHANNEL: { re: int, user: str, result: lit('ok', 'tempfail', 'permfail'), text: str },
   /** the answer to a SYSTEM_AUTH */
   SYSTEM_AUTH_RESULT: { re: int, result: AuthResult },
   WORKER_CONFIG: {
@@ -43,8 +44,8 @@ export type ToWorker = Infer<typeof ToWorker>;
 export const ToParent = union({
   ...COMMON_MESSAGES,
   WORKER_READY: { pid: int, uid: int, gid: int },
-  /** mda: write this message into the user's maildir, as that user (base64 content) */
-  DELIVER_MAILDIR: { reqid: int, user: str, path: opt(str), junk: bool, content: str },
+  /** mda: a channel to the delivery helper of this user */
+  HELPER_OPEN: { reqid: int, user: str },
   /** lka: check this system user's password (only the parent can read the shadow file) */
   SYSTEM_AUTH: { reqid: int, user: str, password: str },
 });

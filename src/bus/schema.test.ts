@@ -9,6 +9,7 @@ import { QueueToSmtp, SmtpToQueue } from './msg-smtp-queue';
 import { CommonMessage } from './msg-workers';
 import { MdaToQueue, QueueToMda } from './msg-queue-mda';
 import { LkaToQueue, QueueToLka } from './msg-queue-lka';
+import { HelperToMda, MdaToHelper, ToHelper } from './msg-deliver';
 import { QueueToScheduler, SchedulerToQueue } from './msg-queue-scheduler';
 import { DecodeError, dispatch, type Handlers, type UnionDecoder } from './schema';
 
@@ -21,15 +22,15 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'WORKER_CHANNEL', peer: 'queue' },
     { type: 'WORKER_RELOAD', config: { any: ['thing'] } },
     { type: 'WORKER_SHUTDOWN' },
-    { type: 'DELIVERED', re: 4, result: 'ok', text: 'delivered to /home/a/Maildir/new/x' },
+    { type: 'HELPER_CHANNEL', re: 4, user: 'alice', result: 'ok', text: '' },
+    { type: 'HELPER_CHANNEL', re: 4, user: 'ghost', result: 'permfail', text: '550 5.1.1 no such user' },
     { type: 'SYSTEM_AUTH_RESULT', re: 5, result: 'fail' },
   ],
   ToParent: [
     { type: 'PING', reqid: 7 },
     { type: 'PONG', re: 7, pid: 11, name: 'lka' },
     { type: 'WORKER_READY', pid: 11, uid: 100, gid: 100 },
-    { type: 'DELIVER_MAILDIR', reqid: 4, user: 'alice', junk: false, content: 'aGk=' },
-    { type: 'DELIVER_MAILDIR', reqid: 5, user: 'alice', path: '~/Mail', junk: true, content: '' },
+    { type: 'HELPER_OPEN', reqid: 4, user: 'alice' },
     { type: 'SYSTEM_AUTH', reqid: 6, user: 'alice', password: 'secret' },
   ],
   FromClient: [
@@ -58,6 +59,18 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'PONG', re: 5, pid: 12, name: 'scheduler' },
     { type: 'SCHED_DELIVER', evpids: ['0a1b2c3d00000001'] },
     { type: 'SCHED_EXPIRE', evpids: ['0a1b2c3d00000001'] },
+  ],
+  ToHelper: [{ type: 'HELPER_START', user: { name: 'alice', uid: 1001, gid: 1001, home: '/home/alice' }, logFormat: 'json', logFd: 1, verbose: false }],
+  MdaToHelper: [
+    { type: 'PING', reqid: 5 },
+    { type: 'PONG', re: 5, pid: 12, name: 'mda' },
+    { type: 'DELIVER_MAILDIR', reqid: 7, stream: 3, junk: false },
+    { type: 'DELIVER_MAILDIR', reqid: 8, stream: 4, path: '~/Mail', junk: true },
+  ],
+  HelperToMda: [
+    { type: 'PING', reqid: 5 },
+    { type: 'PONG', re: 5, pid: 12, name: 'deliver' },
+    { type: 'DELIVER_RESULT', re: 7, result: 'tempfail', text: '451 4.2.0 maildir /home/alice/Maildir: EDQUOT' },
   ],
   QueueToLka: [
     { type: 'PING', reqid: 5 },
@@ -118,7 +131,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   ],
 };
 
-const UNIONS: Record<string, UnionDecoder<{ type: string }>> = { ToWorker, ToParent, FromClient, ToClient, CommonMessage, SmtpToLka, LkaToSmtp, SmtpToQueue, QueueToSmtp, QueueToScheduler, SchedulerToQueue, QueueToMda, MdaToQueue, QueueToLka, LkaToQueue };
+const UNIONS: Record<string, UnionDecoder<{ type: string }>> = { ToWorker, ToParent, FromClient, ToClient, CommonMessage, SmtpToLka, LkaToSmtp, SmtpToQueue, QueueToSmtp, QueueToScheduler, SchedulerToQueue, QueueToMda, MdaToQueue, QueueToLka, LkaToQueue, ToHelper, MdaToHelper, HelperToMda };
 
 test('every message type of every union has a sample that round-trips through JSON and its decoder', () => {
   for (const [name, decoder] of Object.entries(UNIONS)) {

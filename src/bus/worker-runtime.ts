@@ -31,6 +31,8 @@ export interface WorkerContext {
   pingParent(timeoutMs?: number): Promise<number>;
   /** a request to the parent (its reqid is filled in); resolves with the answer */
   requestParent(msg: OmitEach<ToParent, 'reqid'>, timeoutMs: number): Promise<ToWorker>;
+  /** the same, for an answer that may come with a socket (HELPER_CHANNEL) */
+  requestParentSocket(msg: OmitEach<ToParent, 'reqid'>, timeoutMs: number): Promise<{ msg: ToWorker; socket?: Socket }>;
 }
 
 export interface WorkerHooks {
@@ -70,7 +72,7 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
   let hooks: WorkerHooks = {};
   let ready = false;
   let nextReqid = 1;
-  const parentWaits = new Map<number, (msg: ToWorker) => void>();
+  const parentWaits = new Map<number, (msg: ToWorker, socket?: Socket) => void>();
   const early = (what: string) => {
     process.stderr.write(`smtpd: ${name}: ${what} before its configuration\n`);
     process.exit(1);
@@ -114,19 +116,20 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
   const configure = async (msg: ConfigMsg) => {
     const { type: _t, config, ...settings } = msg;
     const log = createLogger({ worker: name, format: settings.logFormat, verbose: settings.verbose, fd: settings.logFd });
-    const requestParent = (msg: OmitEach<ToParent, 'reqid'>, timeoutMs: number) =>
-      new Promise<ToWorker>((resolve, reject) => {
+    const requestParentSocket = (msg: OmitEach<ToParent, 'reqid'>, timeoutMs: number) =>
+      new Promise<{ msg: ToWorker; socket?: Socket }>((resolve, reject) => {
         const reqid = nextReqid++;
         const timer = setTimeout(() => {
           parentWaits.delete(reqid);
           reject(new Error('the parent did not answer'));
         }, timeoutMs);
-        parentWaits.set(reqid, (m) => {
+        parentWaits.set(reqid, (m, socket) => {
           clearTimeout(timer);
-          resolve(m);
+          resolve({ msg: m, ...(socket ? { socket } : {}) });
         });
         sendToParent({ ...msg, reqid } as ToParent);
       });
+    const requestParent = async (msg: OmitEach<ToParent, 'reqid'>, timeoutMs: number) => (await requestParentSocket(msg, timeoutMs)).msg;
     ctx = {
       name,
       log,
@@ -134,6 +137,7 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
       settings,
       peers: new Map(),
       requestParent,
+      requestParentSocket,
       pingParent: async (timeoutMs = 2000) => {
         const m = await requestParent({ type: 'PING' }, timeoutMs);
         return m.type === 'PONG' ? m.pid : -1;
@@ -171,7 +175,8 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
       parentWaits.get(m.re)?.(m);
       parentWaits.delete(m.re);
     },
-    DELIVERED: (m) => {
+    HELPER_CHANNEL: (m) => {
+      // with a socket: handled with its handle below; a refusal has none
       parentWaits.get(m.re)?.(m);
       parentWaits.delete(m.re);
     },
@@ -192,6 +197,13 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
     if (msg.type === 'WORKER_CHANNEL') {
       if (!handle) fatal('protocol-error', new Error('WORKER_CHANNEL without a socket'));
       addPeer(msg.peer, handle as Socket);
+      return;
+    }
+    if (msg.type === 'HELPER_CHANNEL' && handle) {
+      const wait = parentWaits.get(msg.re);
+      parentWaits.delete(msg.re);
+      if (wait) wait(msg, handle as Socket);
+      else (handle as Socket).destroy(); // asked for too long ago: nobody wants it now
       return;
     }
     dispatch(handlers, msg);

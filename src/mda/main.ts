@@ -1,22 +1,23 @@
 /**
  * mda: local delivery coordination. Receives a message and its envelope from the queue and
- * has it delivered as the recipient user by the parent (maildir today; mbox, LMTP and mda
- * commands come next and answer a temporary failure until then).
- * Privileges: runs as the daemon user (_smtpd). Peers: control, queue, lka; the parent for
- * deliveries. Never runs anything through a shell with envelope data.
+ * hands it to the delivery helper of the recipient user, which writes it as that user
+ * (maildir today; mbox, LMTP and mda commands come next and answer a temporary failure until
+ * then). Privileges: runs as the daemon user (_smtpd). Peers: control, queue, lka; the parent
+ * starts the helpers; the helpers. Never runs anything through a shell with envelope data.
  */
 import type { Config, LocalAction } from '../parse/config';
-import type { MdaToQueue, QueueToMda } from '../bus/msg-queue-mda';
+import type { QueueToMda } from '../bus/msg-queue-mda';
 import { dispatch, type Handlers } from '../bus/schema';
 import { perChannel, runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
 import { parseAddress, stripSubaddress } from '../mail/address';
+import { Helpers, type Outcome } from './helpers';
 
 /** The part of the configuration mda receives (see parent/config-parts.ts). */
 export type MdaConfig = Pick<Config, 'mda'> & { actions: LocalAction[]; subAddrDelim?: string };
 
 const DELIVERY_TIMEOUT_MS = 120_000;
 
-async function deliver(worker: WorkerContext, action: LocalAction | undefined, dest: string, content: Buffer): Promise<Omit<Extract<MdaToQueue, { type: 'MDA_RESULT' }>, 'type' | 'evpid'>> {
+async function deliver(worker: WorkerContext, helpers: Helpers, action: LocalAction | undefined, dest: string, content: Buffer): Promise<Outcome> {
   if (!action) return { result: 'tempfail', text: '451 4.3.0 no such local action (configuration changed?)' };
   if (action.method.type !== 'maildir') {
     return { result: 'tempfail', text: `451 4.3.0 ${action.method.type} delivery is not available yet` };
@@ -24,11 +25,7 @@ async function deliver(worker: WorkerContext, action: LocalAction | undefined, d
   if (action.userbase !== '<getpwnam>') return { result: 'tempfail', text: '451 4.3.0 userbase tables are not available for delivery yet' };
   const user = action.user ?? stripSubaddress(parseAddress(dest).user, (worker.config as MdaConfig).subAddrDelim ?? '+').user;
   try {
-    const r = await worker.requestParent(
-      { type: 'DELIVER_MAILDIR', user, junk: action.method.junk, content: content.toString('base64'), ...(action.method.path !== undefined ? { path: action.method.path } : {}) },
-      DELIVERY_TIMEOUT_MS,
-    );
-    return r.type === 'DELIVERED' ? { result: r.result, text: r.text } : { result: 'tempfail', text: '451 4.3.0 unexpected answer' };
+    return await helpers.maildir(user, action.method.path, action.method.junk, content, DELIVERY_TIMEOUT_MS);
   } catch (e) {
     return { result: 'tempfail', text: `451 4.3.0 ${(e as Error).message}` };
   }
@@ -37,13 +34,14 @@ async function deliver(worker: WorkerContext, action: LocalAction | undefined, d
 export function main(): void {
   runWorker('mda', (worker) => {
     const streams = new Map<number, Buffer[]>();
+    const helpers = new Helpers(worker);
     const fromQueue = perChannel((ch: PeerChannel): Handlers<QueueToMda, void> => ({
       MDA_DELIVER: (m) => {
         const content = Buffer.concat(streams.get(m.stream) ?? []);
         streams.delete(m.stream);
         const cfg = worker.config as MdaConfig;
         const action = cfg.actions.find((a) => a.name === m.envelope.action);
-        void deliver(worker, action, m.envelope.dest, content).then((r) => {
+        void deliver(worker, helpers, action, m.envelope.dest, content).then((r) => {
           const ev = r.result === 'ok' ? 'delivered' : r.result === 'tempfail' ? 'deferred' : 'failed';
           worker.log.info({ event: ev, evpid: m.envelope.evpid, rcpt: m.envelope.rcpt, dest: m.envelope.dest, result: r.text });
           if (!ch.isClosed) ch.send({ type: 'MDA_RESULT', evpid: m.envelope.evpid, result: r.result, text: r.text });

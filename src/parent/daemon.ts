@@ -21,7 +21,7 @@ import { configFor } from './config-parts';
 import type { DaemonOptions } from './options';
 import { socketPair } from '../util/socketpair';
 import { checkSystemPassword } from './system-auth';
-import { deliverMaildir } from './deliver-maildir';
+import { DeliveryHelpers } from './helpers';
 
 export const CRASH_LIMIT = 5;
 export const CRASH_WINDOW_MS = 60_000;
@@ -52,6 +52,11 @@ export interface DaemonDeps {
   readonly workerEntry: string;
 }
 
+/** TSMTPD_CPU_PROF=DIR: each worker (and helper) writes a V8 CPU profile into DIR at exit */
+function workerExecArgv(): string[] {
+  return process.env.TSMTPD_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.TSMTPD_CPU_PROF}`] : [];
+}
+
 export class Daemon {
   private config: Config;
   private readonly workers = new Map<WorkerName, WorkerState>();
@@ -60,10 +65,21 @@ export class Daemon {
   private exitCode = 0;
   private resolveStopped: (code: number) => void = () => undefined;
   readonly stopped: Promise<number>;
+  private readonly helpers: DeliveryHelpers;
 
   constructor(private readonly deps: DaemonDeps, config: Config) {
     this.config = config;
     this.stopped = new Promise((r) => (this.resolveStopped = r));
+    const o = deps.options;
+    this.helpers = new DeliveryHelpers({
+      workerEntry: deps.workerEntry,
+      busDir: () => this.busDir,
+      log: deps.log,
+      execArgv: workerExecArgv(),
+      logFormat: o.logFormat,
+      logFd: o.logFd === 1 ? 1 : 2,
+      verbose: o.verbose,
+    });
   }
 
   start(): void {
@@ -99,8 +115,7 @@ export class Daemon {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       // the queue's fsyncs run on libuv's thread pool: more threads, more of them at once
       ...(name === 'queue' ? { env: { ...process.env, UV_THREADPOOL_SIZE: '16' } } : {}),
-      // TSMTPD_CPU_PROF=DIR: each worker writes a V8 CPU profile into DIR when it exits
-      execArgv: process.env.TSMTPD_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.TSMTPD_CPU_PROF}`] : [],
+      execArgv: workerExecArgv(),
     });
     w.child = child;
     w.ready = false;
@@ -144,14 +159,25 @@ export class Daemon {
         return;
       case 'PONG':
         return;
-      case 'DELIVER_MAILDIR': {
+      case 'HELPER_OPEN': {
         if (w.name !== 'mda') {
-          this.deps.log.error({ event: 'protocol-error', name: w.name }, `${w.name} may not ask for deliveries; restarting it`);
+          this.deps.log.error({ event: 'protocol-error', name: w.name }, `${w.name} may not ask for delivery helpers; restarting it`);
           child.kill('SIGKILL');
           return;
         }
-        const r = deliverMaildir(msg.user, msg.path, msg.junk, Buffer.from(msg.content, 'base64'));
-        this.send(w, { type: 'DELIVERED', re: msg.reqid, result: r.result, text: r.text });
+        const { reqid, user } = msg;
+        this.helpers.open(user).then(
+          (r) => {
+            if (w.child !== child || this.stopping) {
+              if (r.ok) r.socket.destroy();
+              return;
+            }
+            if (r.ok) {
+              this.send(w, { type: 'HELPER_CHANNEL', re: reqid, user, result: 'ok', text: '' }, r.socket);
+            } else this.send(w, { type: 'HELPER_CHANNEL', re: reqid, user, result: r.result, text: r.text });
+          },
+          (e: Error) => this.send(w, { type: 'HELPER_CHANNEL', re: reqid, user, result: 'tempfail', text: `451 4.3.0 no delivery helper: ${e.message}` }),
+        );
         return;
       }
       case 'SYSTEM_AUTH': {
@@ -244,6 +270,7 @@ export class Daemon {
     this.exitCode = code;
     this.deps.log.info({ event: 'daemon-stopping', reason: why });
     for (const w of this.workers.values()) this.send(w, { type: 'WORKER_SHUTDOWN' });
+    this.helpers.stopAll();
     const timer = setTimeout(() => {
       for (const w of this.workers.values()) {
         if (w.child) {

@@ -3,8 +3,8 @@
  * or its envelope expired. The bounce (bounce.ts) is committed to the spool as a new message
  * from the null sender, routed by lka's rules like a local submission, and only then is the
  * failed envelope removed: an accepted message is delivered or bounced, never just dropped.
- * If the bounce cannot be stored now (disk full, lka restarting), it is tried again a minute
- * later and the envelope stays. A failure of a bounce (null sender) bounces to nobody (RFC
+ * If the bounce cannot be stored now (a full disk), it is tried again a minute later and the
+ * envelope stays; while lka is not connected, bounces wait for it. A failure of a bounce (null sender) bounces to nobody (RFC
  * 5321 §6.1): it is logged and removed.
  * Privileges: the queue user. Peers: lka (routes), through the queue's channels.
  */
@@ -27,14 +27,29 @@ export interface BouncerDeps {
 }
 
 export class Bouncer {
+  /** bounces waiting for lka (starting or restarting) */
+  private waiting: [StoredEnvelope, string, boolean][] = [];
+
   constructor(private readonly deps: BouncerDeps) {}
 
   /** bounce `e` (failed with `error`), then remove it; retried later if that cannot be done now */
   bounce(e: StoredEnvelope, error: string, expired: boolean): void {
+    const lka = this.deps.lka();
+    if (!lka || lka.isClosed) {
+      this.waiting.push([e, error, expired]);
+      return;
+    }
     this.attempt(e, error, expired).catch((err: unknown) => {
       this.deps.worker.log.error({ event: 'bounce-failed', evpid: e.evpid }, `${String(err)}; trying again in ${BOUNCE_RETRY_MS / 1000} s`);
       setTimeout(() => this.bounce(e, error, expired), BOUNCE_RETRY_MS).unref();
     });
+  }
+
+  /** lka is there (again): the bounces that waited for it go on */
+  lkaReady(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const [e, error, expired] of waiting) this.bounce(e, error, expired);
   }
 
   private async attempt(e: StoredEnvelope, error: string, expired: boolean): Promise<void> {

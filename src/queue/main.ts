@@ -45,11 +45,16 @@ class Deliveries {
     for (const evpid of waiting) this.deliver(evpid);
   }
 
-  lka?: PeerChannel;
+  private lkaChannel?: PeerChannel;
   private readonly bouncer: Bouncer;
 
+  set lka(ch: PeerChannel) {
+    this.lkaChannel = ch;
+    this.bouncer.lkaReady();
+  }
+
   constructor(private readonly worker: WorkerContext, private readonly spool: Spool) {
-    this.bouncer = new Bouncer({ worker, spool, lka: () => this.lka, add: (list) => this.add(list), remove: (e) => this.remove(e) });
+    this.bouncer = new Bouncer({ worker, spool, lka: () => this.lkaChannel, add: (list) => this.add(list), remove: (e) => this.remove(e) });
   }
 
   private config(): QueueConfig {

@@ -46,32 +46,3 @@ export function dropPrivileges(user: string, uid: number, gid: number): Identity
   if (regained) throw new PrivilegeError(`${user} could become root again after dropping privileges`);
   return { uid, gid };
 }
-
-interface EffectiveIds {
-  geteuid(): number;
-  getegid(): number;
-  seteuid(id: number): void;
-  setegid(id: number): void;
-  getgroups(): number[];
-  setgroups(groups: number[]): void;
-}
-
-const eff = process as unknown as EffectiveIds;
-
-/** Run `fn` (synchronous file work only) with the effective identity of uid:gid, then come
- * back to root. Used by the parent to write into a user's mailbox as that user. Without root,
- * `fn` simply runs as the current user. */
-export function asUser<T>(uid: number, gid: number, fn: () => T): T {
-  if (eff.geteuid() !== 0) return fn();
-  const groups = eff.getgroups();
-  eff.setgroups([gid]);
-  eff.setegid(gid);
-  eff.seteuid(uid);
-  try {
-    return fn();
-  } finally {
-    eff.seteuid(0);
-    eff.setegid(0);
-    eff.setgroups(groups);
-  }
-}

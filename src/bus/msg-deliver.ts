@@ -1,0 +1,32 @@
+/**
+ * The delivery helpers: one process per recipient user, started by the parent and running as
+ * that user, writing that user's mailboxes (the parent never touches a message body).
+ *
+ * parent -> helper (IPC, with the helper's end of its channel to mda): HELPER_START (who to
+ * become, how to log).
+ * mda -> helper: the message as raw byte frames on stream `stream`, then DELIVER_MAILDIR (the
+ * maildir path spec of the action, and `junk`).
+ * helper -> mda: DELIVER_RESULT (ok, tempfail or permfail, and the text for the envelope).
+ */
+import { COMMON_MESSAGES } from './msg-common';
+import { bool, int, lit, obj, opt, str, union, type Infer } from './schema';
+
+export const HelperUser = obj({ name: str, uid: int, gid: int, home: str });
+export type HelperUser = Infer<typeof HelperUser>;
+
+export const ToHelper = union({
+  HELPER_START: { user: HelperUser, logFormat: lit('pretty', 'json'), logFd: lit(1, 2), verbose: bool },
+});
+export type ToHelper = Infer<typeof ToHelper>;
+
+export const MdaToHelper = union({
+  ...COMMON_MESSAGES,
+  DELIVER_MAILDIR: { reqid: int, stream: int, path: opt(str), junk: bool },
+});
+export type MdaToHelper = Infer<typeof MdaToHelper>;
+
+export const HelperToMda = union({
+  ...COMMON_MESSAGES,
+  DELIVER_RESULT: { re: int, result: lit('ok', 'tempfail', 'permfail'), text: str },
+});
+export type HelperToMda = Infer<typeof HelperToMda>;

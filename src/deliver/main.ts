@@ -1,0 +1,69 @@
+/**
+ * deliver: the delivery helper of one recipient user. The parent forks it (as root) and hands
+ * it, with HELPER_START, the user to become and its end of a channel to mda; it drops to that
+ * user (supplementary groups, gid, uid) before it reads anything, then writes each message mda
+ * sends into the user's maildir. It exits when mda closes the channel (mda keeps it while the
+ * user gets mail) or when the parent goes away.
+ * Privileges: the recipient user only. Peers: mda (its channel), the parent (start only).
+ */
+import type { Socket } from 'node:net';
+import { Channel } from '../bus/channel';
+import { HelperToMda, MdaToHelper, ToHelper } from '../bus/msg-deliver';
+import { DecodeError } from '../bus/schema';
+import { createLogger, type Logger } from '../log/logger';
+import { deliverToMaildir, maildirPath } from '../mail/maildir';
+import { dropPrivileges } from '../util/privileges';
+
+type Start = Extract<ToHelper, { type: 'HELPER_START' }>;
+
+function serve(start: Start, socket: Socket, log: Logger): void {
+  const user = start.user;
+  const streams = new Map<number, Buffer[]>();
+  const channel = new Channel<MdaToHelper, HelperToMda>({ self: `deliver ${user.name}`, peer: 'mda', socket, decoder: MdaToHelper });
+  channel.onBytes((id, bytes) => {
+    const list = streams.get(id);
+    if (list) list.push(bytes);
+    else streams.set(id, [bytes]);
+  });
+  channel.onMessage((m) => {
+    if (m.type === 'PING') {
+      channel.send({ type: 'PONG', re: m.reqid, pid: process.pid, name: 'deliver' });
+      return;
+    }
+    if (m.type !== 'DELIVER_MAILDIR') return;
+    const content = Buffer.concat(streams.get(m.stream) ?? []);
+    streams.delete(m.stream);
+    deliverToMaildir(maildirPath(m.path, user), content, m.junk).then(
+      (file) => channel.send({ type: 'DELIVER_RESULT', re: m.reqid, result: 'ok', text: `delivered to ${file}` }),
+      (e: NodeJS.ErrnoException) => channel.send({ type: 'DELIVER_RESULT', re: m.reqid, result: 'tempfail', text: `451 4.2.0 maildir ${maildirPath(m.path, user)}: ${e.code ?? e.message}` }),
+    );
+  });
+  channel.onError((e) => {
+    log.error({ event: 'protocol-error' }, e.message);
+    process.exit(1);
+  });
+  channel.onClose(() => process.exit(0));
+}
+
+export function main(): void {
+  process.title = 'smtpd: deliver';
+  for (const sig of ['SIGINT', 'SIGHUP'] as const) process.on(sig, () => undefined);
+  process.once('message', (raw: unknown, handle: unknown) => {
+    let start: Start;
+    try {
+      start = ToHelper.decode(raw, '');
+    } catch (e) {
+      process.stderr.write(`smtpd: deliver: ${e instanceof DecodeError ? e.message : String(e)}\n`);
+      process.exit(1);
+    }
+    if (!handle) {
+      process.stderr.write('smtpd: deliver: started without a channel\n');
+      process.exit(1);
+    }
+    dropPrivileges(start.user.name, start.user.uid, start.user.gid);
+    process.title = `smtpd: deliver ${start.user.name}`;
+    const log = createLogger({ worker: 'deliver', format: start.logFormat, verbose: start.verbose, fd: start.logFd });
+    serve(start, handle as Socket, log);
+  });
+  process.on('disconnect', () => process.exit(0));
+}

@@ -1,0 +1,61 @@
+/**
+ * The delivery helpers (src/deliver/): one process per recipient user with mail to deliver,
+ * forked on mda's request (HELPER_OPEN) and connected to mda by a socket pair. The helper
+ * drops to the user at once; the parent only starts it and never sees a message body.
+ * A helper lives as long as mda keeps its channel; the parent stops the ones left at shutdown.
+ * Privileges: root (forks, then the helper becomes the user). Peers: mda (asks), the helpers.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import type { ToHelper } from '../bus/msg-deliver';
+import type { Logger } from '../log/logger';
+import { socketPair } from '../util/socketpair';
+import { lookupUserCached } from '../util/users';
+
+export type HelperOpen = { ok: true; socket: Socket } | { ok: false; result: 'tempfail' | 'permfail'; text: string };
+
+export interface HelperDeps {
+  readonly workerEntry: string;
+  readonly busDir: () => string;
+  readonly log: Logger;
+  readonly execArgv: readonly string[];
+  readonly logFormat: 'pretty' | 'json';
+  readonly logFd: 1 | 2;
+  readonly verbose: boolean;
+}
+
+/** a login name as the system spells them: never an option or a path */
+const USER_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,31}$/;
+
+export class DeliveryHelpers {
+  private readonly children = new Set<ChildProcess>();
+
+  constructor(private readonly deps: HelperDeps) {}
+
+  async open(userName: string): Promise<HelperOpen> {
+    const user = USER_RE.test(userName) ? lookupUserCached(userName) : undefined;
+    if (!user) return { ok: false, result: 'permfail', text: `550 5.1.1 no such user ${userName.slice(0, 64)}` };
+    const [forMda, forHelper] = await socketPair(this.deps.busDir());
+    const child = fork(this.deps.workerEntry, ['deliver'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...this.deps.execArgv] });
+    this.children.add(child);
+    child.on('exit', (code, signal) => {
+      this.children.delete(child);
+      if (code !== 0 && signal !== 'SIGTERM') this.deps.log.warn({ event: 'helper-died', user: user.name, code, signal });
+    });
+    child.on('error', (e) => this.deps.log.error({ event: 'helper-error', user: user.name }, e.message));
+    const start: ToHelper = {
+      type: 'HELPER_START',
+      user: { name: user.name, uid: user.uid, gid: user.gid, home: user.home },
+      logFormat: this.deps.logFormat,
+      logFd: this.deps.logFd,
+      verbose: this.deps.verbose,
+    };
+    child.send(start, forHelper as never); // sent, the handle is closed here
+    this.deps.log.debug({ event: 'helper-started', user: user.name, child: child.pid });
+    return { ok: true, socket: forMda };
+  }
+
+  stopAll(): void {
+    for (const c of this.children) c.kill('SIGTERM');
+  }
+}
