@@ -38,6 +38,7 @@ interface Flags {
   dataTimeout: number;
   maxSessions: number;
   maxSessionsPerIp: number;
+  mailSpool: string;
 }
 
 function delayFlag(value: string): number {
@@ -87,6 +88,7 @@ function program(io: Io): Command {
     .option('--data-timeout <delay>', 'DATA: time in which each 64 KiB of the message must arrive', delayFlag, 300)
     .option('--max-sessions <n>', 'inbound SMTP sessions at once, per listener address', countFlag, 1000)
     .option('--max-sessions-per-ip <n>', 'inbound SMTP sessions at once from one client address', countFlag, 100)
+    .option('--mail-spool <dir>', 'the system mail spool, for mbox delivery', '/var/mail')
     .helpOption('-h', 'show this help')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
@@ -125,6 +127,7 @@ function daemonOptions(o: Flags, detached: boolean): DaemonOptions {
     queueUser: o.queueUser,
     pidfile: path.resolve(o.pidfile),
     stopTimeoutMs: detached ? 30_000 : 10_000,
+    mailSpool: path.resolve(o.mailSpool),
     sessions: { commandTimeoutMs: o.smtpTimeout * 1000, dataTimeoutMs: o.dataTimeout * 1000, max: o.maxSessions, perIp: o.maxSessionsPerIp },
   };
 }

@@ -5,7 +5,7 @@
  * parent -> helper (IPC, with the helper's end of its channel to mda): HELPER_START (who to
  * become, how to log).
  * mda -> helper: the message as raw byte frames on stream `stream`, then DELIVER_MAILDIR (the
- * maildir path spec of the action, and `junk`).
+ * maildir path spec of the action, and `junk`) or DELIVER_MBOX (the envelope sender).
  * helper -> mda: DELIVER_RESULT (ok, tempfail or permfail, and the text for the envelope).
  */
 import { COMMON_MESSAGES } from './msg-common';
@@ -15,13 +15,23 @@ export const HelperUser = obj({ name: str, uid: int, gid: int, home: str });
 export type HelperUser = Infer<typeof HelperUser>;
 
 export const ToHelper = union({
-  HELPER_START: { user: HelperUser, logFormat: lit('pretty', 'json'), logFd: lit(1, 2), verbose: bool },
+  HELPER_START: {
+    user: HelperUser,
+    /** the system mail spool (mbox files) and the group that may write it, if any */
+    mailSpool: str,
+    mailGid: opt(int),
+    logFormat: lit('pretty', 'json'),
+    logFd: lit(1, 2),
+    verbose: bool,
+  },
 });
 export type ToHelper = Infer<typeof ToHelper>;
 
 export const MdaToHelper = union({
   ...COMMON_MESSAGES,
   DELIVER_MAILDIR: { reqid: int, stream: int, path: opt(str), junk: bool },
+  /** append to the user's mbox in the mail spool; `sender` for the From_ line */
+  DELIVER_MBOX: { reqid: int, stream: int, sender: str },
 });
 export type MdaToHelper = Infer<typeof MdaToHelper>;
 

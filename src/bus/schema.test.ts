@@ -60,12 +60,16 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'SCHED_DELIVER', evpids: ['0a1b2c3d00000001'] },
     { type: 'SCHED_EXPIRE', evpids: ['0a1b2c3d00000001'] },
   ],
-  ToHelper: [{ type: 'HELPER_START', user: { name: 'alice', uid: 1001, gid: 1001, home: '/home/alice' }, logFormat: 'json', logFd: 1, verbose: false }],
+  ToHelper: [
+    { type: 'HELPER_START', user: { name: 'alice', uid: 1001, gid: 1001, home: '/home/alice' }, mailSpool: '/var/mail', mailGid: 8, logFormat: 'json', logFd: 1, verbose: false },
+    { type: 'HELPER_START', user: { name: 'alice', uid: 1001, gid: 1001, home: '/home/alice' }, mailSpool: '/var/mail', logFormat: 'pretty', logFd: 2, verbose: true },
+  ],
   MdaToHelper: [
     { type: 'PING', reqid: 5 },
     { type: 'PONG', re: 5, pid: 12, name: 'mda' },
     { type: 'DELIVER_MAILDIR', reqid: 7, stream: 3, junk: false },
     { type: 'DELIVER_MAILDIR', reqid: 8, stream: 4, path: '~/Mail', junk: true },
+    { type: 'DELIVER_MBOX', reqid: 9, stream: 5, sender: 'a@b' },
   ],
   HelperToMda: [
     { type: 'PING', reqid: 5 },

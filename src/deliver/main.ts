@@ -2,16 +2,19 @@
  * deliver: the delivery helper of one recipient user. The parent forks it (as root) and hands
  * it, with HELPER_START, the user to become and its end of a channel to mda; it drops to that
  * user (supplementary groups, gid, uid) before it reads anything, then writes each message mda
- * sends into the user's maildir. It exits when mda closes the channel (mda keeps it while the
+ * sends into the user's maildir or mbox (in the mail spool, with the mail group to make its
+ * lock and the mailbox itself, as mail.local does). It exits when mda closes the channel (mda keeps it while the
  * user gets mail) or when the parent goes away.
  * Privileges: the recipient user only. Peers: mda (its channel), the parent (start only).
  */
 import type { Socket } from 'node:net';
+import * as path from 'node:path';
 import { Channel } from '../bus/channel';
 import { HelperToMda, MdaToHelper, ToHelper } from '../bus/msg-deliver';
 import { DecodeError } from '../bus/schema';
 import { createLogger, type Logger } from '../log/logger';
 import { deliverToMaildir, maildirPath } from '../mail/maildir';
+import { deliverToMbox } from '../mail/mbox';
 import { dropPrivileges } from '../util/privileges';
 
 type Start = Extract<ToHelper, { type: 'HELPER_START' }>;
@@ -30,12 +33,16 @@ function serve(start: Start, socket: Socket, log: Logger): void {
       channel.send({ type: 'PONG', re: m.reqid, pid: process.pid, name: 'deliver' });
       return;
     }
-    if (m.type !== 'DELIVER_MAILDIR') return;
+    if (m.type === 'PONG') return;
     const content = Buffer.concat(streams.get(m.stream) ?? []);
     streams.delete(m.stream);
-    deliverToMaildir(maildirPath(m.path, user), content, m.junk).then(
+    const [kind, where, done] =
+      m.type === 'DELIVER_MAILDIR'
+        ? ['maildir', maildirPath(m.path, user), (w: string) => deliverToMaildir(w, content, m.junk)]
+        : ['mbox', path.join(start.mailSpool, user.name), (w: string) => deliverToMbox(w, user.uid, m.sender, content)];
+    done(where).then(
       (file) => channel.send({ type: 'DELIVER_RESULT', re: m.reqid, result: 'ok', text: `delivered to ${file}` }),
-      (e: NodeJS.ErrnoException) => channel.send({ type: 'DELIVER_RESULT', re: m.reqid, result: 'tempfail', text: `451 4.2.0 maildir ${maildirPath(m.path, user)}: ${e.code ?? e.message}` }),
+      (e: NodeJS.ErrnoException) => channel.send({ type: 'DELIVER_RESULT', re: m.reqid, result: 'tempfail', text: `451 4.2.0 ${kind} ${where}: ${e.code ?? e.message}` }),
     );
   });
   channel.onError((e) => {
@@ -60,7 +67,7 @@ export function main(): void {
       process.stderr.write('smtpd: deliver: started without a channel\n');
       process.exit(1);
     }
-    dropPrivileges(start.user.name, start.user.uid, start.user.gid);
+    dropPrivileges(start.user.name, start.user.uid, start.user.gid, start.mailGid !== undefined ? [start.mailGid] : []);
     process.title = `smtpd: deliver ${start.user.name}`;
     const log = createLogger({ worker: 'deliver', format: start.logFormat, verbose: start.verbose, fd: start.logFd });
     serve(start, handle as Socket, log);

@@ -5,7 +5,7 @@
  * Privileges: the daemon user. Peers: the parent (HELPER_OPEN), the helpers.
  */
 import type { Socket } from 'node:net';
-import { Channel } from '../bus/channel';
+import { Channel, type OmitEach } from '../bus/channel';
 import { HelperToMda, type MdaToHelper } from '../bus/msg-deliver';
 import type { WorkerContext } from '../bus/worker-runtime';
 
@@ -60,7 +60,11 @@ export class Helpers {
   }
 
   /** deliver `content` into `user`'s maildir (`path`: the action's maildir spec) */
-  async maildir(user: string, path: string | undefined, junk: boolean, content: Buffer, timeoutMs: number): Promise<Outcome> {
+  maildir(user: string, path: string | undefined, junk: boolean, content: Buffer, timeoutMs: number): Promise<Outcome> {
+    return this.send(user, content, timeoutMs, (stream) => ({ type: 'DELIVER_MAILDIR', stream, junk, ...(path !== undefined ? { path } : {}) }));
+  }
+
+  private async send(user: string, content: Buffer, timeoutMs: number, request: (stream: number) => OmitEach<MdaToHelper, 'reqid'>): Promise<Outcome> {
     const got = await this.get(user);
     if (!('channel' in got)) return got;
     const entry = got;
@@ -71,11 +75,16 @@ export class Helpers {
       for (let off = 0; off < content.length; off += CHUNK) {
         if (!entry.channel.sendBytes(stream, content.subarray(off, off + CHUNK))) await entry.channel.drained();
       }
-      const r = await entry.channel.request<HelperToMda>({ type: 'DELIVER_MAILDIR', stream, junk, ...(path !== undefined ? { path } : {}) }, timeoutMs);
+      const r = await entry.channel.request<HelperToMda>(request(stream), timeoutMs);
       return r.type === 'DELIVER_RESULT' ? { result: r.result, text: r.text } : { result: 'tempfail', text: '451 4.3.0 unexpected answer from the delivery helper' };
     } finally {
       if (--entry.busy === 0 && !entry.channel.isClosed) entry.timer = setTimeout(() => entry.channel.close(), IDLE_MS);
     }
+  }
+
+  /** append `content` to `user`'s mbox (`sender` for its From_ line) */
+  mbox(user: string, sender: string, content: Buffer, timeoutMs: number): Promise<Outcome> {
+    return this.send(user, content, timeoutMs, (stream) => ({ type: 'DELIVER_MBOX', stream, sender }));
   }
 
   closeAll(): void {

@@ -1,7 +1,7 @@
 /**
  * mda: local delivery coordination. Receives a message and its envelope from the queue and
  * hands it to the delivery helper of the recipient user, which writes it as that user
- * (maildir today; mbox, LMTP and mda commands come next and answer a temporary failure until
+ * (maildir and mbox today; LMTP and mda commands come next and answer a temporary failure until
  * then). Privileges: runs as the daemon user (_smtpd). Peers: control, queue, lka; the parent
  * starts the helpers; the helpers. Never runs anything through a shell with envelope data.
  */
@@ -17,15 +17,17 @@ export type MdaConfig = Pick<Config, 'mda'> & { actions: LocalAction[]; subAddrD
 
 const DELIVERY_TIMEOUT_MS = 120_000;
 
-async function deliver(worker: WorkerContext, helpers: Helpers, action: LocalAction | undefined, dest: string, content: Buffer): Promise<Outcome> {
+async function deliver(worker: WorkerContext, helpers: Helpers, action: LocalAction | undefined, dest: string, sender: string, content: Buffer): Promise<Outcome> {
   if (!action) return { result: 'tempfail', text: '451 4.3.0 no such local action (configuration changed?)' };
-  if (action.method.type !== 'maildir') {
-    return { result: 'tempfail', text: `451 4.3.0 ${action.method.type} delivery is not available yet` };
+  const method = action.method;
+  if (method.type !== 'maildir' && method.type !== 'mbox') {
+    return { result: 'tempfail', text: `451 4.3.0 ${method.type} delivery is not available yet` };
   }
   if (action.userbase !== '<getpwnam>') return { result: 'tempfail', text: '451 4.3.0 userbase tables are not available for delivery yet' };
   const user = action.user ?? stripSubaddress(parseAddress(dest).user, (worker.config as MdaConfig).subAddrDelim ?? '+').user;
   try {
-    return await helpers.maildir(user, action.method.path, action.method.junk, content, DELIVERY_TIMEOUT_MS);
+    if (method.type === 'mbox') return await helpers.mbox(user, sender, content, DELIVERY_TIMEOUT_MS);
+    return await helpers.maildir(user, method.path, method.junk, content, DELIVERY_TIMEOUT_MS);
   } catch (e) {
     return { result: 'tempfail', text: `451 4.3.0 ${(e as Error).message}` };
   }
@@ -41,7 +43,7 @@ export function main(): void {
         streams.delete(m.stream);
         const cfg = worker.config as MdaConfig;
         const action = cfg.actions.find((a) => a.name === m.envelope.action);
-        void deliver(worker, helpers, action, m.envelope.dest, content).then((r) => {
+        void deliver(worker, helpers, action, m.envelope.dest, m.envelope.sender, content).then((r) => {
           const ev = r.result === 'ok' ? 'delivered' : r.result === 'tempfail' ? 'deferred' : 'failed';
           worker.log.info({ event: ev, evpid: m.envelope.evpid, rcpt: m.envelope.rcpt, dest: m.envelope.dest, result: r.text });
           if (!ch.isClosed) ch.send({ type: 'MDA_RESULT', evpid: m.envelope.evpid, result: r.result, text: r.text });

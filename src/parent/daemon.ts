@@ -79,6 +79,7 @@ export class Daemon {
       logFormat: o.logFormat,
       logFd: o.logFd === 1 ? 1 : 2,
       verbose: o.verbose,
+      mailSpool: o.mailSpool,
     });
   }
 

@@ -5,7 +5,7 @@
  * A helper lives as long as mda keeps its channel; the parent stops the ones left at shutdown.
  * Privileges: root (forks, then the helper becomes the user). Peers: mda (asks), the helpers.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { ToHelper } from '../bus/msg-deliver';
 import type { Logger } from '../log/logger';
@@ -22,6 +22,18 @@ export interface HelperDeps {
   readonly logFormat: 'pretty' | 'json';
   readonly logFd: 1 | 2;
   readonly verbose: boolean;
+  readonly mailSpool: string;
+}
+
+/** the group that owns the system mail spool on Debian and the BSDs, if this system has it */
+function mailGroup(): number | undefined {
+  try {
+    const line = execFileSync('getent', ['group', 'mail'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const gid = Number(line.split(':')[2]);
+    return Number.isInteger(gid) ? gid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** a login name as the system spells them: never an option or a path */
@@ -29,6 +41,7 @@ const USER_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,31}$/;
 
 export class DeliveryHelpers {
   private readonly children = new Set<ChildProcess>();
+  private readonly mailGid = mailGroup();
 
   constructor(private readonly deps: HelperDeps) {}
 
@@ -46,6 +59,8 @@ export class DeliveryHelpers {
     const start: ToHelper = {
       type: 'HELPER_START',
       user: { name: user.name, uid: user.uid, gid: user.gid, home: user.home },
+      mailSpool: this.deps.mailSpool,
+      ...(this.mailGid !== undefined ? { mailGid: this.mailGid } : {}),
       logFormat: this.deps.logFormat,
       logFd: this.deps.logFd,
       verbose: this.deps.verbose,

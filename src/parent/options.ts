@@ -19,6 +19,8 @@ export interface DaemonOptions {
   readonly pidfile: string;
   /** how long SIGTERM waits for workers to finish before killing them */
   readonly stopTimeoutMs: number;
+  /** the system mail spool, where mbox delivery appends (/var/mail) */
+  readonly mailSpool: string;
   /** inbound session limits (smtpd flags; smtpd.conf has no words for them) */
   readonly sessions: SessionLimits;
 }

@@ -19,6 +19,8 @@ interface PosixProcess {
   setuid(id: number | string): void;
   setgid(id: number | string): void;
   initgroups(user: string, extraGroup: number): void;
+  getgroups(): number[];
+  setgroups(groups: number[]): void;
 }
 
 const posix = process as unknown as PosixProcess;
@@ -27,10 +29,12 @@ export function currentIdentity(): Identity {
   return { uid: posix.getuid(), gid: posix.getgid() };
 }
 
-/** Become `user` (uid, gid) when running as root; a no-op otherwise. */
-export function dropPrivileges(user: string, uid: number, gid: number): Identity {
+/** Become `user` (uid, gid, its groups and `extraGroups`) when running as root; a no-op
+ * otherwise. */
+export function dropPrivileges(user: string, uid: number, gid: number, extraGroups: readonly number[] = []): Identity {
   if (posix.getuid() !== 0) return currentIdentity();
   posix.initgroups(user, gid);
+  if (extraGroups.length > 0) posix.setgroups([...new Set([...posix.getgroups(), ...extraGroups])]);
   posix.setgid(gid);
   posix.setuid(uid);
   if (posix.getuid() !== uid || posix.geteuid() !== uid || posix.getgid() !== gid) {
