@@ -73,10 +73,44 @@ interface Incoming {
   writing: Promise<void>;
   /** the first write error: the commit fails with it */
   error?: unknown;
+  /** the whole message, when it was written in one piece (kept for its delivery) */
+  whole?: Buffer;
+}
+
+/** Bodies of recently committed messages, so that their delivery does not read them back from
+ * disk: at most CACHE_BYTES, the oldest dropped first. */
+export const CACHE_BYTES = 32 * 1024 * 1024;
+
+class RecentBodies {
+  private readonly map = new Map<string, Buffer>();
+  private bytes = 0;
+
+  put(msgid: string, body: Buffer): void {
+    if (body.length > CACHE_BYTES / 4) return;
+    this.map.set(msgid, body);
+    this.bytes += body.length;
+    for (const [id, b] of this.map) {
+      if (this.bytes <= CACHE_BYTES) break;
+      this.map.delete(id);
+      this.bytes -= b.length;
+    }
+  }
+
+  get(msgid: string): Buffer | undefined {
+    return this.map.get(msgid);
+  }
+
+  delete(msgid: string): void {
+    const b = this.map.get(msgid);
+    if (!b) return;
+    this.map.delete(msgid);
+    this.bytes -= b.length;
+  }
 }
 
 export class Spool {
   private readonly incoming = new Map<string, Incoming>();
+  private readonly recent = new RecentBodies();
 
   constructor(
     readonly root: string,
@@ -147,6 +181,7 @@ export class Spool {
     const data = m.chunks.length === 1 ? m.chunks[0]! : Buffer.concat(m.chunks);
     m.chunks = [];
     m.buffered = 0;
+    m.whole = data.length === m.size ? data : undefined;
     m.writing = m.writing.then(async () => {
       if (m.error !== undefined) return;
       try {
@@ -206,6 +241,7 @@ export class Spool {
       }
       await fsp.rename(m.dir, path.join(bucket, msgid)); // the commit point
       await fsyncDirAsync(bucket);
+      if (m.whole) this.recent.put(msgid, m.whole);
       return stored;
     } catch (e) {
       await this.discard(m);
@@ -273,6 +309,8 @@ export class Spool {
   }
 
   readMessage(msgid: string): Promise<Buffer> {
+    const cached = this.recent.get(msgid);
+    if (cached) return Promise.resolve(cached);
     return fsp.readFile(path.join(this.messageDir(msgid), 'message'));
   }
 
@@ -298,6 +336,7 @@ export class Spool {
     await fsp.unlink(path.join(dir, evpid)).catch(ignoreMissing);
     const left = await fsp.readdir(dir).catch(() => [] as string[]);
     if (left.length > 0 && left.every((f) => f === 'message')) {
+      this.recent.delete(msgid);
       await fsp.unlink(path.join(dir, 'message')).catch(ignoreMissing);
       await fsp.rmdir(dir).catch(ignoreMissing);
     }

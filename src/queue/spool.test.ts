@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { FLUSH_BYTES, Spool } from './spool';
+
+function spool(): Spool {
+  const s = new Spool(fs.mkdtempSync(path.join(os.tmpdir(), 'spool-')), 0);
+  s.open();
+  return s;
+}
+
+const env = { action: 'local', sender: 'a@b', rcpt: 'c@d', dest: 'c@d' };
+
+test('a committed message is in queue/XX/msgid with its envelope; incoming/ is empty', async () => {
+  const s = spool();
+  const msgid = s.create();
+  s.append(msgid, Buffer.from('Subject: x\r\n\r\n'));
+  s.append(msgid, Buffer.from('body\r\n'));
+  const [e] = await s.commit(msgid, [env]);
+  const dir = path.join(s.root, 'queue', msgid.slice(0, 2), msgid);
+  assert.equal(fs.readFileSync(path.join(dir, 'message'), 'latin1'), 'Subject: x\r\n\r\nbody\r\n');
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, e!.evpid), 'utf8')).dest, 'c@d');
+  assert.deepEqual(fs.readdirSync(path.join(s.root, 'incoming')), []);
+});
+
+test('the delivery of a small message reads it from memory; once its last envelope is gone, so is the copy', async () => {
+  const s = spool();
+  const msgid = s.create();
+  s.append(msgid, Buffer.from('Subject: kept\r\n\r\nin memory\r\n'));
+  const [e] = await s.commit(msgid, [env]);
+  const file = path.join(s.root, 'queue', msgid.slice(0, 2), msgid, 'message');
+  fs.writeFileSync(file, 'changed on disk');
+  assert.equal((await s.readMessage(msgid)).toString(), 'Subject: kept\r\n\r\nin memory\r\n', 'not read back from disk');
+  await s.removeEnvelope(msgid, e!.evpid);
+  assert.ok(!fs.existsSync(path.dirname(file)));
+  await assert.rejects(s.readMessage(msgid), { code: 'ENOENT' });
+});
+
+test('a message written in several pieces is read back from disk, whole', async () => {
+  const s = spool();
+  const msgid = s.create();
+  const big = Buffer.alloc(FLUSH_BYTES + 1000, 0x61);
+  s.append(msgid, big.subarray(0, FLUSH_BYTES));
+  s.append(msgid, big.subarray(FLUSH_BYTES));
+  await s.commit(msgid, [env]);
+  fs.appendFileSync(path.join(s.root, 'queue', msgid.slice(0, 2), msgid, 'message'), 'X');
+  assert.equal((await s.readMessage(msgid)).length, big.length + 1, 'from disk (no partial copy kept)');
+});
