@@ -168,7 +168,7 @@ s.quit()
   assert.ok(!/ 235 /.test(out.split('\n').filter((l) => l.startsWith('bad')).join('\n')));
 });
 
-test('R03 authenticated relay: after AUTH a remote recipient is accepted and queued for the relay action', () => {
+test('R03 authenticated relay: after AUTH a remote recipient is accepted and queued for the relay action, with a Message-ID added', () => {
   const before = spoolEnvelopes().length;
   const out = python(`
 s = smtps()
@@ -189,6 +189,10 @@ s.quit()
   assert.ok(e, JSON.stringify(envs));
   assert.equal(e.action, 'out');
   assert.equal(e.auth, 'alice');
+  // a submission without a Message-ID gets one, after the Received header
+  const msgid = String(e.msgid);
+  const stored = fs.readFileSync(path.join(d.spool, 'queue', msgid.slice(0, 2), msgid, 'message'), 'latin1');
+  assert.match(stored, new RegExp(`^Received: [^]*?\r\nMessage-ID: <${msgid}\.[0-9a-f]{12}@[^>]+>\r\nSubject: out\r\n\r\nrelayed\r\n$`));
 });
 
 test('R04 AUTH on cleartext: no AUTH in EHLO, and valid and invalid credentials get the same 538 5.7.11', () => {

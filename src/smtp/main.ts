@@ -19,6 +19,7 @@ import './auth-guard';
 import { AuthLimits } from './auth-limits';
 import { bindAddresses } from './addresses';
 import { BodyChecker, MAX_HOPS } from './body';
+import { MessageIdGate, newMessageId } from './message-id';
 import { receivedHeader, tlsSummary } from './received';
 import './dot-stuffing';
 import './greeting';
@@ -245,11 +246,14 @@ class Inbound {
     });
     const check = new BodyChecker();
     queue.sendBytes(id, Buffer.from(header));
+    // submissions (authenticated sessions) get a Message-ID when they have none
+    const gate = authUser(s) !== undefined ? new MessageIdGate(() => newMessageId(msgid, this.name)) : undefined;
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         check.push(chunk);
-        if (!queue.sendBytes(id, chunk)) await queue.drained();
+        for (const part of gate ? gate.push(chunk) : [chunk]) if (!queue.sendBytes(id, part)) await queue.drained();
       }
+      for (const part of gate?.end() ?? []) queue.sendBytes(id, part);
     } catch (e) {
       // the client went away in the middle of the message: nothing of it stays in incoming/
       queue.send({ type: 'QUEUE_MSG_ABORT', msgid });

@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MAX_HEAD, MessageIdGate, newMessageId } from './message-id';
+
+function through(chunks: string[]): string {
+  const g = new MessageIdGate(() => '<id@host>');
+  const out: Buffer[] = [];
+  for (const c of chunks) out.push(...g.push(Buffer.from(c)));
+  out.push(...g.end());
+  return Buffer.concat(out).toString();
+}
+
+test('a Message-ID is added in front of a header block without one, even split across chunks', () => {
+  assert.equal(through(['Subject: a\r\nFro', 'm: x\r', '\n\r\nbody\r\n']), 'Message-ID: <id@host>\r\nSubject: a\r\nFrom: x\r\n\r\nbody\r\n');
+  assert.equal(through(['\r\nno headers\r\n']), 'Message-ID: <id@host>\r\n\r\nno headers\r\n');
+});
+
+test('a message with its own Message-ID (any case) passes unchanged', () => {
+  assert.equal(through(['Subject: a\r\nmessage-ID: <x@y>\r\n\r\nb\r\n']), 'Subject: a\r\nmessage-ID: <x@y>\r\n\r\nb\r\n');
+  assert.equal(through(['Subject: a\r\n\r\nMessage-ID: in the body\r\n']), 'Message-ID: <id@host>\r\nSubject: a\r\n\r\nMessage-ID: in the body\r\n');
+});
+
+test('a header block longer than MAX_HEAD is passed on as it is, without waiting for its end', () => {
+  const g = new MessageIdGate(() => '<id@host>');
+  const big = Buffer.alloc(MAX_HEAD + 1, 0x61);
+  assert.deepEqual(Buffer.concat(g.push(big)), big);
+  assert.deepEqual(g.push(Buffer.from('more')).map(String), ['more']);
+});
+
+test('new ids are unique and carry only host name characters', () => {
+  const a = newMessageId('0a1b2c3d', 'mx.example.org');
+  assert.match(a, /^<0a1b2c3d\.[0-9a-f]{12}@mx\.example\.org>$/);
+  assert.notEqual(a, newMessageId('0a1b2c3d', 'mx.example.org'));
+  assert.match(newMessageId('0a1b2c3d', 'bad host>\r\n'), /@badhost>$/);
+});
