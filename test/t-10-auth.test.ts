@@ -192,7 +192,7 @@ s.quit()
   // a submission without a Message-ID gets one, after the Received header
   const msgid = String(e.msgid);
   const stored = fs.readFileSync(path.join(d.spool, 'queue', msgid.slice(0, 2), msgid, 'message'), 'latin1');
-  assert.match(stored, new RegExp(`^Received: [^]*?\r\nMessage-ID: <${msgid}\.[0-9a-f]{12}@[^>]+>\r\nSubject: out\r\n\r\nrelayed\r\n$`));
+  assert.match(stored, new RegExp(`^Received: [^]*?\r\nMessage-ID: <${msgid}\\.[0-9a-f]{12}@[^>]+>\r\nSubject: out\r\n\r\nrelayed\r\n$`));
 });
 
 test('R04 AUTH on cleartext: no AUTH in EHLO, and valid and invalid credentials get the same 538 5.7.11', () => {
