@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import type { Server } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerAuthenticationResponse, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import type { InetListener, Listener, Pki } from '../parse/config';
+import type { Ca, InetListener, Listener, Pki } from '../parse/config';
 import type { EnvelopeTarget, LkaToSmtp } from '../bus/msg-smtp-lka';
 import type { EnvelopeIn, QueueToSmtp } from '../bus/msg-smtp-queue';
 import { runWorker, type WorkerContext } from '../bus/worker-runtime';
@@ -21,10 +21,10 @@ import { bindAddresses } from './addresses';
 import { BodyChecker, MAX_HOPS } from './body';
 import { MessageIdGate, newMessageId } from './message-id';
 import { receivedHeader, tlsSummary } from './received';
+import { tlsOptions, type Certificates } from './tls-settings';
 import './dot-stuffing';
 import './greeting';
 import './mail-rcpt-filter';
-import { smtpAlpn } from './tls-alpn';
 import { ClientCounts } from './client-counts';
 import { guardOptions } from './session-guard';
 import { replyError } from './replies';
@@ -32,13 +32,12 @@ import { replyError } from './replies';
 /** The part of the configuration smtp receives (see parent/config-parts.ts). */
 export interface SmtpConfig {
   readonly listeners: readonly Listener[];
-  readonly smtp: { maxMails: number; maxRcpt: number; maxMessageSize: number };
+  readonly smtp: { maxMails: number; maxRcpt: number; maxMessageSize: number; ciphers: string };
   readonly pki: readonly Pki[];
+  readonly ca: readonly Ca[];
   readonly sessions: { commandTimeoutMs: number; dataTimeoutMs: number; max: number; perIp: number };
 }
 
-/** certificate and key of each pki, read before the privilege drop */
-type Certificates = ReadonlyMap<string, { cert: Buffer; key: Buffer }>;
 
 interface SessionState {
   /** by recipient address in lower case (smtp-server also takes two spellings as one) */
@@ -236,7 +235,7 @@ class Inbound {
       ip: clientIp(s),
       serverName: this.name,
       esmtp: s.transmissionType?.startsWith('ESMTP') ?? true,
-      tls: s.secure ? tlsSummary(s.tlsOptions) : undefined,
+      tls: s.secure ? tlsSummary(s.tlsOptions, this.listener.verify) : undefined,
       auth: authUser(s),
       receivedAuth: this.listener.receivedAuth,
       msgid,
@@ -283,25 +282,7 @@ class Inbound {
   }
 }
 
-/** smtp-server's TLS options for a listener: the first pki by default, the others by SNI. */
-function tlsOptions(l: InetListener, certs: Certificates): Record<string, unknown> {
-  if (l.tls === 'none') return { disabledCommands: ['AUTH', 'STARTTLS'] };
-  const auth = l.auth !== 'none';
-  const pairs = l.pki.map((name) => ({ name, ...certs.get(name)! }));
-  const sniOptions = Object.fromEntries(pairs.filter((p) => p.name !== '*').map((p) => [p.name, { key: p.key, cert: p.cert }]));
-  return {
-    secure: l.tls === 'smtps',
-    key: pairs[0]!.key,
-    cert: pairs[0]!.cert,
-    sniOptions,
-    minVersion: 'TLSv1.2',
-    ALPNCallback: smtpAlpn,
-    // STARTTLS stays a known command on smtps listeners: inside TLS it gets 503 (T03)
-    disabledCommands: auth ? [] : ['AUTH'],
-  };
-}
-
-function serverFor(worker: WorkerContext, l: InetListener, config: SmtpConfig, certs: Certificates): SMTPServer {
+function serverFor(worker: WorkerContext, l: InetListener, config: SmtpConfig, certs: Certificates, cas: ReadonlyMap<string, Buffer>): SMTPServer {
   const name = l.hostname ?? serverName();
   const inbound = new Inbound(worker, l, config, name);
   return new SMTPServer({
@@ -312,7 +293,7 @@ function serverFor(worker: WorkerContext, l: InetListener, config: SmtpConfig, c
     hideENHANCEDSTATUSCODES: false,
     // REQUIRETLS (RFC 8689) promises TLS on every later hop: not implemented, not offered
     hideREQUIRETLS: true,
-    ...tlsOptions(l, certs),
+    ...tlsOptions(l, certs, cas, config.smtp.ciphers),
     disableReverseLookup: true,
     logger: false,
     authMethods: ['PLAIN', 'LOGIN'],
@@ -342,15 +323,13 @@ export function main(): void {
       beforeDrop: async () => {
         const certs = new Map<string, { cert: Buffer; key: Buffer }>();
         for (const p of config.pki ?? []) certs.set(p.name, { cert: fs.readFileSync(p.cert), key: fs.readFileSync(p.key) });
+        const cas = new Map<string, Buffer>();
+        for (const c of config.ca ?? []) cas.set(c.name, fs.readFileSync(c.cert));
         for (const l of config.listeners) {
           if (l.kind !== 'inet') continue;
-          if (l.verify) {
-            worker.log.warn({ event: 'listener-skipped', on: l.on, port: l.port }, 'client certificate listeners are not served yet');
-            continue;
-          }
           if (l.senders?.masquerade) worker.log.warn({ event: 'masquerade-not-served', on: l.on, port: l.port }, 'senders masquerade: the From header is not rewritten yet');
           for (const addr of bindAddresses(l.on, l.family)) {
-            const srv = serverFor(worker, l, config, certs);
+            const srv = serverFor(worker, l, config, certs, cas);
             // a client's socket error (reset, TLS failure) is that session's end, never the worker's
             srv.on('error', (e: Error) => worker.log.debug({ event: 'session-error', address: addr, port: l.port }, e.message));
             await new Promise<void>((resolve, reject) => {

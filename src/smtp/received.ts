@@ -29,12 +29,14 @@ function safe(s: string): string {
   return s.replace(/[^\x21-\x7e]/g, '?').replace(/[()[\];\\]/g, '?').slice(0, 255);
 }
 
-/** `TLSv1.3:TLS_AES_256_GCM_SHA384:256:NO` (no client certificate is verified yet: NO) */
-export function tlsSummary(c: { name?: string; standardName?: string; version?: string } | false | undefined): string {
-  if (!c) return 'TLS:unknown:0:NO';
+/** `TLSv1.3:TLS_AES_256_GCM_SHA384:256:NO`: YES at the end when the client's certificate
+ * was verified (a `verify` listener lets no other client finish its handshake) */
+export function tlsSummary(c: { name?: string; standardName?: string; version?: string } | false | undefined, verified = false): string {
+  const yes = verified ? 'YES' : 'NO';
+  if (!c) return `TLS:unknown:0:${yes}`;
   const cipher = c.standardName ?? c.name ?? 'unknown';
   const bits = /CHACHA20|_256_|AES256/.test(cipher) ? 256 : /_128_|AES128/.test(cipher) ? 128 : 0;
-  return `${c.version ?? 'TLS'}:${cipher}:${bits}:NO`;
+  return `${c.version ?? 'TLS'}:${cipher}:${bits}:${yes}`;
 }
 
 
