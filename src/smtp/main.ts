@@ -27,6 +27,7 @@ import './greeting';
 import './mail-rcpt-filter';
 import { ClientCounts } from './client-counts';
 import { guardOptions } from './session-guard';
+import { proxyV2Options } from './proxy-v2';
 import { replyError } from './replies';
 
 /** The part of the configuration smtp receives (see parent/config-parts.ts). */
@@ -309,6 +310,7 @@ function serverFor(worker: WorkerContext, l: InetListener, config: SmtpConfig, c
     // smtp-server's idle timeout backs up session-guard's command deadline
     socketTimeout: config.sessions.commandTimeoutMs + 1000,
     ...guardOptions(config.sessions.commandTimeoutMs, config.sessions.dataTimeoutMs),
+    ...proxyV2Options(l.proxyV2),
     onMailFrom: (a, s, cb) => inbound.onMailFrom(a, s, cb),
     onRcptTo: (a, s, cb) => inbound.onRcptTo(a.address, s, cb),
     onData: (stream, s, cb) => inbound.onData(stream, s, cb),
