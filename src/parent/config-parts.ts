@@ -18,7 +18,16 @@ export function configFor(name: WorkerName, c: Config, sessions: SessionLimits):
       return { bounceWarnInterval: c.bounceWarnInterval, queueTtl: c.queue.ttl, limits: c.scheduler.limits, actionTtl: c.actions.map((a) => [a.name, a.ttl]) };
     case 'smtp':
       // paths only: smtp reads the certificates and keys itself, before it drops privileges
-      return { listeners: c.listeners, smtp: c.smtp, pki: c.pki, ca: c.ca, admd: c.admd, sessions };
+      return {
+        listeners: c.listeners,
+        smtp: c.smtp,
+        pki: c.pki,
+        ca: c.ca,
+        admd: c.admd,
+        sessions,
+        // the tables of `hostnames`: smtp names itself by them, before any lookup could be made
+        tables: c.tables.filter((t) => c.listeners.some((l) => l.kind === 'inet' && l.hostnames === t.name)),
+      };
     case 'mta':
       return { mta: c.mta, actions: c.actions.filter((a) => a.kind === 'relay'), pki: c.pki.map((p) => p.name), ca: c.ca, srs: c.srs };
     case 'mda':

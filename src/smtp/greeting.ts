@@ -6,12 +6,14 @@
  * OpenSMTPD and Postfix's smtpd send the banner at once; so does tsmtpd: the connection is
  * made ready on the next turn of the event loop. A client that talks before the banner is
  * still answered by smtp-server's own early-talker handling, since readiness stays async.
+ * The connection's name may come from the server's `tsNameFor` option (per local address).
  * Installed once, at load.
  */
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 
 interface ConnectionInternals {
-  _server: { options: { maxClients?: number }; connections: Set<unknown> };
+  _server: { options: { maxClients?: number; tsNameFor?: (localAddress: string) => string }; connections: Set<unknown> };
+  _socket: { localAddress?: string };
   name: string;
   _setListeners(callback: () => void): void;
   send(code: number, data: string, context: false): void;
@@ -19,6 +21,9 @@ interface ConnectionInternals {
 }
 
 (SMTPConnection as unknown as { prototype: { init: (this: ConnectionInternals) => void } }).prototype.init = function init(this: ConnectionInternals) {
+  // `hostnames`: the name announced depends on the address the client connected to
+  const nameFor = this._server.options.tsNameFor;
+  if (nameFor) this.name = nameFor(this._socket.localAddress ?? '');
   this._setListeners(() => {
     const max = this._server.options.maxClients;
     if (max && this._server.connections.size > max) {

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import type { Server } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerAuthenticationResponse, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import type { Ca, InetListener, Listener, Pki } from '../parse/config';
+import type { Ca, InetListener, Listener, Pki, Table } from '../parse/config';
 import type { EnvelopeTarget, LkaToSmtp } from '../bus/msg-smtp-lka';
 import type { EnvelopeIn, QueueToSmtp } from '../bus/msg-smtp-queue';
 import { runWorker, type WorkerContext } from '../bus/worker-runtime';
@@ -36,6 +36,8 @@ export interface SmtpConfig {
   readonly smtp: { maxMails: number; maxRcpt: number; maxMessageSize: number; ciphers: string };
   readonly pki: readonly Pki[];
   readonly ca: readonly Ca[];
+  /** the tables the listeners' `hostnames` name */
+  readonly tables?: readonly Table[];
   readonly sessions: { commandTimeoutMs: number; dataTimeoutMs: number; max: number; perIp: number };
 }
 
@@ -81,7 +83,8 @@ class Inbound {
     private readonly worker: WorkerContext,
     private readonly listener: InetListener,
     private readonly config: SmtpConfig,
-    private readonly name: string,
+    /** the name announced for a local address (hostname, hostnames, or the server name) */
+    private readonly nameFor: (localAddress: string) => string,
   ) {}
 
   private peer(name: 'lka' | 'queue') {
@@ -234,7 +237,7 @@ class Inbound {
     const header = receivedHeader({
       helo: s.hostNameAppearsAs ?? '',
       ip: clientIp(s),
-      serverName: this.name,
+      serverName: this.nameFor(s.localAddress),
       esmtp: s.transmissionType?.startsWith('ESMTP') ?? true,
       tls: s.secure ? tlsSummary(s.tlsOptions, this.listener.verify) : undefined,
       auth: authUser(s),
@@ -247,7 +250,7 @@ class Inbound {
     const check = new BodyChecker();
     queue.sendBytes(id, Buffer.from(header));
     // submissions (authenticated sessions) get a Message-ID when they have none
-    const gate = authUser(s) !== undefined ? new MessageIdGate(() => newMessageId(msgid, this.name)) : undefined;
+    const gate = authUser(s) !== undefined ? new MessageIdGate(() => newMessageId(msgid, this.nameFor(s.localAddress))) : undefined;
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         check.push(chunk);
@@ -285,9 +288,16 @@ class Inbound {
 
 function serverFor(worker: WorkerContext, l: InetListener, config: SmtpConfig, certs: Certificates, cas: ReadonlyMap<string, Buffer>): SMTPServer {
   const name = l.hostname ?? serverName();
-  const inbound = new Inbound(worker, l, config, name);
+  const byAddress = l.hostnames !== undefined ? config.tables?.find((t) => t.name === l.hostnames) : undefined;
+  const nameFor = (local: string) => {
+    const addr = local.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
+    const hit = byAddress?.kind === 'static' && byAddress.type === 'mapping' ? byAddress.pairs.find(([k]) => k === addr) : undefined;
+    return hit ? hit[1] : name;
+  };
+  const inbound = new Inbound(worker, l, config, nameFor);
   return new SMTPServer({
     name,
+    ...(byAddress ? { tsNameFor: nameFor } : {}),
     banner: 'tsmtpd',
     size: config.smtp.maxMessageSize,
     hideDSN: !l.dsn,
