@@ -19,7 +19,7 @@ import { makeSelfSigned } from '../scripts/selfsigned';
 import { assertRoot, ensureUserWithHome, freePort, startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
 
 let d: DaemonRun;
-const ports = { submission: 0, smtps: 0, system: 0 };
+const ports = { submission: 0, smtps: 0, system: 0, masquerade: 0 };
 const SYSTEM_USER = 'tsmtpd-carol';
 const SYSTEM_PASSWORD = 'Carol-secret-1';
 let carol: { name: string; uid: number; gid: number; home: string };
@@ -88,6 +88,7 @@ before(async () => {
     `listen on 127.0.0.1 port ${ports.submission} tls-require pki mail.test auth <creds> senders <allowed> received-auth`,
     `listen on 127.0.0.1 port ${ports.smtps} smtps pki mail.test auth-optional <creds>`,
     `listen on 127.0.0.1 port ${ports.system} tls pki mail.test auth received-auth`,
+    `listen on 127.0.0.1 port ${ports.masquerade} smtps pki mail.test auth <creds> senders <allowed> masquerade`,
     'action "local" maildir',
     'action "out" relay',
     'match from any for domain <domains> action "local"',
@@ -294,4 +295,26 @@ s.quit()
   assert.match(out, /^in-tx 503 5\.5\.1 /m);
   assert.match(out, /^first 235 /m);
   assert.match(out, /^second 503 5\.5\.1 /m);
+});
+
+test('senders masquerade: the From header of a submission is replaced by the envelope sender', () => {
+  const out = python(`
+s = smtplib.SMTP_SSL("127.0.0.1", ${ports.masquerade}, local_hostname="client.test", context=ctx, source_address=SRC)
+s.ehlo()
+show("auth", s.login("alice", "alice-pw"))
+show("other", s.docmd("MAIL", "FROM:<bob@local.test>"))
+s.rset()
+print("sent", s.sendmail("alice@local.test", ["boss@remote.test"], b'From: "The CEO" <ceo@corp.test>\\r\\nSubject: masked\\r\\n\\r\\nwire money\\r\\n'))
+s.quit()
+`, '127.0.1.13');
+  assert.match(out, /^auth 235 /m);
+  assert.match(out, /^other 553 5\.7\.1 /m, 'the senders table still applies');
+  assert.match(out, /^sent \{\}$/m);
+  const e = spoolEnvelopes().find((x) => x.rcpt === 'boss@remote.test');
+  assert.ok(e);
+  const msgid = String(e.msgid);
+  const stored = fs.readFileSync(path.join(d.spool, 'queue', msgid.slice(0, 2), msgid, 'message'), 'latin1');
+  assert.match(stored, /^From: <alice@local\.test>\r$/m);
+  assert.ok(!stored.includes('ceo@corp.test'), 'the forged From is gone');
+  assert.match(stored, /^Subject: masked\r$/m);
 });

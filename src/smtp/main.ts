@@ -19,7 +19,7 @@ import './auth-guard';
 import { AuthLimits } from './auth-limits';
 import { bindAddresses } from './addresses';
 import { BodyChecker, MAX_HOPS } from './body';
-import { MessageIdGate, newMessageId } from './message-id';
+import { HeaderGate, newMessageId } from './header-gate';
 import { receivedHeader, tlsSummary } from './received';
 import { tlsOptions, type Certificates } from './tls-settings';
 import './dot-stuffing';
@@ -249,8 +249,14 @@ class Inbound {
     });
     const check = new BodyChecker();
     queue.sendBytes(id, Buffer.from(header));
-    // submissions (authenticated sessions) get a Message-ID when they have none
-    const gate = authUser(s) !== undefined ? new MessageIdGate(() => newMessageId(msgid, this.nameFor(s.localAddress))) : undefined;
+    // submissions (authenticated sessions) get a Message-ID when they have none, and with
+    // senders ... masquerade their From header is the envelope sender
+    const sender = s.envelope.mailFrom ? s.envelope.mailFrom.address : '';
+    const masquerade = this.listener.senders?.masquerade === true && sender !== '';
+    const gate =
+      authUser(s) !== undefined
+        ? new HeaderGate({ messageId: () => newMessageId(msgid, this.nameFor(s.localAddress)), ...(masquerade ? { from: sender } : {}) })
+        : undefined;
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         check.push(chunk);
@@ -270,6 +276,7 @@ class Inbound {
     if (stream.sizeExceeded) throw abort(552, '5.3.4', 'Message too big for system');
     if (check.bareNewline) throw abort(550, '5.5.2', 'Message contains a bare CR or LF: lines must end with CRLF');
     if (check.hops >= MAX_HOPS) throw abort(554, '5.4.6', 'Loop detected: too many Received headers');
+    if (masquerade && gate?.tooLong) throw abort(552, '5.3.4', 'Header section too long to check the From header');
     const mailFrom = s.envelope.mailFrom ? s.envelope.mailFrom.address : '';
     const envelopes: EnvelopeIn[] = [];
     const { socket: _socket, ...client } = this.sessionInfo(s);
@@ -339,7 +346,6 @@ export function main(): void {
         for (const c of config.ca ?? []) cas.set(c.name, fs.readFileSync(c.cert));
         for (const l of config.listeners) {
           if (l.kind !== 'inet') continue;
-          if (l.senders?.masquerade) worker.log.warn({ event: 'masquerade-not-served', on: l.on, port: l.port }, 'senders masquerade: the From header is not rewritten yet');
           for (const addr of bindAddresses(l.on, l.family)) {
             const srv = serverFor(worker, l, config, certs, cas);
             // a client's socket error (reset, TLS failure) is that session's end, never the worker's

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_HEAD, MessageIdGate, newMessageId } from './message-id';
+import { HeaderGate, MAX_HEAD, newMessageId } from './header-gate';
 
-function through(chunks: string[]): string {
-  const g = new MessageIdGate(() => '<id@host>');
+function through(chunks: string[], from?: string): string {
+  const g = new HeaderGate({ messageId: () => '<id@host>', ...(from !== undefined ? { from } : {}) });
   const out: Buffer[] = [];
   for (const c of chunks) out.push(...g.push(Buffer.from(c)));
   out.push(...g.end());
@@ -21,10 +21,20 @@ test('a message with its own Message-ID (any case) passes unchanged', () => {
 });
 
 test('a header block longer than MAX_HEAD is passed on as it is, without waiting for its end', () => {
-  const g = new MessageIdGate(() => '<id@host>');
+  const g = new HeaderGate({ messageId: () => '<id@host>' });
   const big = Buffer.alloc(MAX_HEAD + 1, 0x61);
   assert.deepEqual(Buffer.concat(g.push(big)), big);
   assert.deepEqual(g.push(Buffer.from('more')).map(String), ['more']);
+  assert.equal(g.tooLong, true);
+});
+
+test('masquerade: the From header, folded lines included, becomes the envelope sender', () => {
+  assert.equal(
+    through(['Subject: a\r\nFrom: "Boss" <boss@corp.test>,\r\n\tother@x.test\r\nMessage-ID: <m@x>\r\n\r\nFrom: in the body\r\n'], 'alice@local.test'),
+    'From: <alice@local.test>\r\nSubject: a\r\nMessage-ID: <m@x>\r\n\r\nFrom: in the body\r\n',
+  );
+  assert.equal(through(['\r\nFrom: body only\r\n'], 'a@b'), 'Message-ID: <id@host>\r\nFrom: <a@b>\r\n\r\nFrom: body only\r\n');
+  assert.equal(through(['Message-ID: <m@x>\r\nsubject: s\r\n'], 'a@b'), 'From: <a@b>\r\nMessage-ID: <m@x>\r\nsubject: s\r\n');
 });
 
 test('new ids are unique and carry only host name characters', () => {
