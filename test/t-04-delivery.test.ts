@@ -79,6 +79,9 @@ test('a message to a local user (and to an alias of it) is in the Maildir, owned
     assert.equal(st.uid, user.uid, `${sub} owner`);
     assert.equal(st.mode & 0o777, 0o700, `${sub} mode`);
   }
+  // the helper answers once the tmp name is gone and new/ is synced
+  await d.waitLog(/mda\[\d+\] info delivered evpid=[0-9a-f]{16} rcpt=postmaster@local\.test/);
+  await d.waitLog(new RegExp(`mda\\[\\d+\\] info delivered evpid=[0-9a-f]{16} rcpt=${user.name}@local\\.test`));
   assert.deepEqual(fs.readdirSync(path.join(maildir, 'tmp')), []);
   // written by the user's delivery helper, running as the user, a child of the parent
   const ps = spawnSync('ps', ['-o', 'uid=,ppid=,args=', '-e'], { encoding: 'utf8' }).stdout;
@@ -125,4 +128,35 @@ test('a temporary failure keeps the message queued; after a restart it is delive
   const [file] = await waitFiles(path.join(maildir, 'new'), 1);
   assert.ok(fs.readFileSync(file!, 'latin1').endsWith('Subject: later\r\n\r\nafter the restart\r\n'));
   await second.waitLog(/queue\[\d+\] info queue-loaded envelopes=1/);
+});
+
+test('a maildir path with format specifiers: expanded from the envelope, values sanitized', async () => {
+  assertRoot();
+  const user = ensureUserWithHome('tsmtpd-alice');
+  fs.rmSync(path.join(user.home, 'Mail'), { recursive: true, force: true });
+  const port = await freePort();
+  const conf = [
+    'table domains { local.test, Lists.Test }',
+    `listen on 127.0.0.1 port ${port}`,
+    'action "sorted" maildir "~/Mail/%{rcpt.domain:lowercase}/%{sender.user}"',
+    'match from any for domain <domains> action "sorted"',
+    '',
+  ].join('\n');
+  const d = await startDaemon({ conf, args: ['--user', 'nobody', '--queue-user', 'nobody'] });
+  runs.push(d);
+  await d.waitHealthy();
+  const py = [
+    'import smtplib',
+    `s = smtplib.SMTP("127.0.0.1", ${port}, local_hostname="client.test")`,
+    `print(s.sendmail("news.letter@remote.test", ["${user.name}@Lists.Test"], b"Subject: sorted\\r\\n\\r\\nx\\r\\n"))`,
+    // slashes are atext in a local part: it still makes one path component
+    `print(s.sendmail('a/.b/c@remote.test', ["${user.name}@local.test"], b"Subject: dots\\r\\n\\r\\ny\\r\\n"))`,
+    's.quit()',
+  ].join('\n');
+  const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const sorted = await waitFiles(path.join(user.home, 'Mail', 'lists.test', 'news.letter', 'new'), 1);
+  assert.match(fs.readFileSync(sorted[0]!, 'latin1'), /Subject: sorted/);
+  const dots = await waitFiles(path.join(user.home, 'Mail', 'local.test', 'a:.b:c', 'new'), 1);
+  assert.match(fs.readFileSync(dots[0]!, 'latin1'), /Subject: dots/);
 });

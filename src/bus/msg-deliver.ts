@@ -29,7 +29,8 @@ export type ToHelper = Infer<typeof ToHelper>;
 
 export const MdaToHelper = union({
   ...COMMON_MESSAGES,
-  DELIVER_MAILDIR: { reqid: int, stream: int, path: opt(str), junk: bool },
+  /** `path` may hold format specifiers: the envelope's sender, rcpt and dest fill them */
+  DELIVER_MAILDIR: { reqid: int, stream: int, path: opt(str), junk: bool, sender: str, rcpt: str, dest: str, subAddrDelim: str },
   /** append to the user's mbox in the mail spool; `sender` for the From_ line */
   DELIVER_MBOX: { reqid: int, stream: int, sender: str },
 });

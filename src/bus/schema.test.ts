@@ -67,8 +67,8 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   MdaToHelper: [
     { type: 'PING', reqid: 5 },
     { type: 'PONG', re: 5, pid: 12, name: 'mda' },
-    { type: 'DELIVER_MAILDIR', reqid: 7, stream: 3, junk: false },
-    { type: 'DELIVER_MAILDIR', reqid: 8, stream: 4, path: '~/Mail', junk: true },
+    { type: 'DELIVER_MAILDIR', reqid: 7, stream: 3, junk: false, sender: '', rcpt: 'a@b', dest: 'a@b', subAddrDelim: '+' },
+    { type: 'DELIVER_MAILDIR', reqid: 8, stream: 4, path: '~/Mail/%{rcpt.domain}', junk: true, sender: 'c@d', rcpt: 'a+x@b', dest: 'a@b', subAddrDelim: '+' },
     { type: 'DELIVER_MBOX', reqid: 9, stream: 5, sender: 'a@b' },
   ],
   HelperToMda: [

@@ -36,11 +36,16 @@ function serve(start: Start, socket: Socket, log: Logger): void {
     if (m.type === 'PONG') return;
     const content = Buffer.concat(streams.get(m.stream) ?? []);
     streams.delete(m.stream);
-    const [kind, where, done] =
-      m.type === 'DELIVER_MAILDIR'
-        ? ['maildir', maildirPath(m.path, user), (w: string) => deliverToMaildir(w, content, m.junk)]
-        : ['mbox', path.join(start.mailSpool, user.name), (w: string) => deliverToMbox(w, user.uid, m.sender, content)];
-    done(where).then(
+    let where: string;
+    try {
+      where = m.type === 'DELIVER_MAILDIR' ? maildirPath(m.path, { sender: m.sender, rcpt: m.rcpt, dest: m.dest, subAddrDelim: m.subAddrDelim, user }) : path.join(start.mailSpool, user.name);
+    } catch (e) {
+      channel.send({ type: 'DELIVER_RESULT', re: m.reqid, result: 'tempfail', text: `451 4.3.0 maildir path: ${(e as Error).message}` });
+      return;
+    }
+    const kind = m.type === 'DELIVER_MAILDIR' ? 'maildir' : 'mbox';
+    const done = m.type === 'DELIVER_MAILDIR' ? deliverToMaildir(where, content, m.junk) : deliverToMbox(where, user.uid, m.sender, content);
+    done.then(
       (file) => channel.send({ type: 'DELIVER_RESULT', re: m.reqid, result: 'ok', text: `delivered to ${file}` }),
       (e: NodeJS.ErrnoException) => channel.send({ type: 'DELIVER_RESULT', re: m.reqid, result: 'tempfail', text: `451 4.2.0 ${kind} ${where}: ${e.code ?? e.message}` }),
     );

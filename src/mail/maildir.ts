@@ -9,6 +9,7 @@ import * as fsp from 'node:fs/promises';
 import { constants } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { expandFormat, type FormatVars } from './format';
 
 let counter = 0;
 
@@ -24,16 +25,15 @@ export function isJunk(content: Buffer): boolean {
   return /^X-Spam:\s*yes\b/im.test(head);
 }
 
-/** The maildir of `user`: ~/Maildir, `~/x` in the home, or an absolute path (format
- * specifiers %{user.username} and %{user.directory} expanded, values sanitized). */
-export function maildirPath(spec: string | undefined, user: { name: string; home: string }): string {
-  if (spec === undefined) return path.join(user.home, 'Maildir');
-  const safe = (v: string) => v.replace(/[^A-Za-z0-9_.@+-]/g, ':');
-  const expanded = spec
-    .replace(/%\{user\.username\}/g, safe(user.name))
-    .replace(/%\{user\.directory\}/g, user.home);
-  if (expanded.startsWith('~/')) return path.join(user.home, expanded.slice(2));
-  return path.isAbsolute(expanded) ? path.normalize(expanded) : path.join(user.home, expanded);
+/** The maildir of `vars.user`: ~/Maildir, `~/x` in the home, an absolute path, or one
+ * relative to the home, after its format specifiers are expanded (see format.ts; throws
+ * FormatError for a bad one). */
+export function maildirPath(spec: string | undefined, vars: FormatVars): string {
+  const home = vars.user.home;
+  if (spec === undefined) return path.join(home, 'Maildir');
+  const expanded = expandFormat(spec, vars);
+  if (expanded.startsWith('~/')) return path.join(home, expanded.slice(2));
+  return path.isAbsolute(expanded) ? path.normalize(expanded) : path.join(home, expanded);
 }
 
 async function fsyncDir(dir: string): Promise<void> {

@@ -15,6 +15,7 @@ const CHUNK = 256 * 1024;
 
 export type HelperChannel = Channel<HelperToMda, MdaToHelper>;
 export type Outcome = { result: 'ok' | 'tempfail' | 'permfail'; text: string };
+export type MaildirEnvelope = { sender: string; rcpt: string; dest: string; subAddrDelim: string };
 
 interface Entry {
   channel: HelperChannel;
@@ -59,9 +60,10 @@ export class Helpers {
     return pending;
   }
 
-  /** deliver `content` into `user`'s maildir (`path`: the action's maildir spec) */
-  maildir(user: string, path: string | undefined, junk: boolean, content: Buffer, timeoutMs: number): Promise<Outcome> {
-    return this.send(user, content, timeoutMs, (stream) => ({ type: 'DELIVER_MAILDIR', stream, junk, ...(path !== undefined ? { path } : {}) }));
+  /** deliver `content` into `user`'s maildir (`path`: the action's maildir spec, whose format
+   * specifiers `env` fills) */
+  maildir(user: string, path: string | undefined, junk: boolean, env: MaildirEnvelope, content: Buffer, timeoutMs: number): Promise<Outcome> {
+    return this.send(user, content, timeoutMs, (stream) => ({ type: 'DELIVER_MAILDIR', stream, junk, ...env, ...(path !== undefined ? { path } : {}) }));
   }
 
   private async send(user: string, content: Buffer, timeoutMs: number, request: (stream: number) => OmitEach<MdaToHelper, 'reqid'>): Promise<Outcome> {

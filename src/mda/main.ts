@@ -6,7 +6,7 @@
  * starts the helpers; the helpers. Never runs anything through a shell with envelope data.
  */
 import type { Config, LocalAction } from '../parse/config';
-import type { QueueToMda } from '../bus/msg-queue-mda';
+import type { DeliveryEnvelope, QueueToMda } from '../bus/msg-queue-mda';
 import { dispatch, type Handlers } from '../bus/schema';
 import { perChannel, runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
 import { parseAddress, stripSubaddress } from '../mail/address';
@@ -17,7 +17,8 @@ export type MdaConfig = Pick<Config, 'mda'> & { actions: LocalAction[]; subAddrD
 
 const DELIVERY_TIMEOUT_MS = 120_000;
 
-async function deliver(worker: WorkerContext, helpers: Helpers, action: LocalAction | undefined, dest: string, sender: string, content: Buffer): Promise<Outcome> {
+async function deliver(worker: WorkerContext, helpers: Helpers, action: LocalAction | undefined, envelope: DeliveryEnvelope, content: Buffer): Promise<Outcome> {
+  const { dest, sender, rcpt } = envelope;
   if (!action) return { result: 'tempfail', text: '451 4.3.0 no such local action (configuration changed?)' };
   const method = action.method;
   if (method.type !== 'maildir' && method.type !== 'mbox') {
@@ -27,7 +28,8 @@ async function deliver(worker: WorkerContext, helpers: Helpers, action: LocalAct
   const user = action.user ?? stripSubaddress(parseAddress(dest).user, (worker.config as MdaConfig).subAddrDelim ?? '+').user;
   try {
     if (method.type === 'mbox') return await helpers.mbox(user, sender, content, DELIVERY_TIMEOUT_MS);
-    return await helpers.maildir(user, method.path, method.junk, content, DELIVERY_TIMEOUT_MS);
+    const subAddrDelim = (worker.config as MdaConfig).subAddrDelim ?? '+';
+    return await helpers.maildir(user, method.path, method.junk, { sender, rcpt, dest, subAddrDelim }, content, DELIVERY_TIMEOUT_MS);
   } catch (e) {
     return { result: 'tempfail', text: `451 4.3.0 ${(e as Error).message}` };
   }
@@ -43,7 +45,7 @@ export function main(): void {
         streams.delete(m.stream);
         const cfg = worker.config as MdaConfig;
         const action = cfg.actions.find((a) => a.name === m.envelope.action);
-        void deliver(worker, helpers, action, m.envelope.dest, m.envelope.sender, content).then((r) => {
+        void deliver(worker, helpers, action, m.envelope, content).then((r) => {
           const ev = r.result === 'ok' ? 'delivered' : r.result === 'tempfail' ? 'deferred' : 'failed';
           worker.log.info({ event: ev, evpid: m.envelope.evpid, rcpt: m.envelope.rcpt, dest: m.envelope.dest, result: r.text });
           if (!ch.isClosed) ch.send({ type: 'MDA_RESULT', evpid: m.envelope.evpid, result: r.result, text: r.text });
