@@ -180,7 +180,9 @@ class Inbound {
     );
   }
 
-  onRcptTo(address: string, s: SMTPServerSession, cb: (err?: Error | null) => void): void {
+  onRcptTo(received: string, s: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    // RFC 5321 §4.5.1: <postmaster> without a domain must be accepted: this host's postmaster
+    const address = received.toLowerCase() === 'postmaster' ? `postmaster@${serverName()}` : received;
     const problem = checkAddress(address, 'recipient', s.envelope.mailFrom ? smtputf8(s.envelope.mailFrom) : false);
     if (problem) return cb(replyError(problem.code, problem.esc, problem.text));
     const st = state(s);
