@@ -85,6 +85,22 @@ export interface StartOptions {
 
 export const SIMPLE_CONF = 'action "local" mbox\nmatch for local action "local"\n';
 
+/** as root, the workers run as nobody (the tests need no _smtpd user then) */
+export const WORKERS_AS_NOBODY: { args?: readonly string[] } = process.getuid?.() === 0 ? { args: ['--user', 'nobody', '--queue-user', 'nobody'] } : {};
+
+/** A configuration for mail to local.test, whose one user alice is kept in the spool (her
+ * maildir does not exist: delivery fails temporarily), with these lines before the rules. */
+export function localTestConf(lines: readonly string[]): string {
+  return [
+    'table domains { local.test }',
+    'table users { alice = "1001:1001:/nonexistent" }',
+    ...lines,
+    'action "local" maildir userbase <users>',
+    'match from any for domain <domains> action "local"',
+    '',
+  ].join('\n');
+}
+
 /** A TCP port free on 127.0.0.1 right now (for a listener of the daemon under test). */
 export function freePort(): Promise<number> {
   return new Promise((resolve) => {

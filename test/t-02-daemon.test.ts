@@ -22,6 +22,7 @@ import {
   stopDaemon,
   WORKER_NAMES,
   type DaemonRun,
+  WORKERS_AS_NOBODY,
 } from './daemon-harness';
 
 const runs: DaemonRun[] = [];
@@ -184,7 +185,7 @@ test('a broken configuration: smtpd does not start, prints every error and exits
 });
 
 test('-F: every process logs JSON lines on stdout, nothing on stderr', async () => {
-  const d = await start({ mode: '-F', ...(process.getuid?.() === 0 ? { args: ['--user', 'nobody', '--queue-user', 'nobody'] } : {}) });
+  const d = await start({ mode: '-F', ...WORKERS_AS_NOBODY });
   await d.waitHealthy();
   await stopDaemon(d);
   assert.equal(d.stderr(), '');

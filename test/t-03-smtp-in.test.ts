@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startDaemon, stopDaemon, type DaemonRun, freePort } from './daemon-harness';
+import { startDaemon, stopDaemon, type DaemonRun, freePort, WORKERS_AS_NOBODY } from './daemon-harness';
 import { RawSmtp } from './smtp-raw';
 
 let d: DaemonRun;
@@ -76,7 +76,7 @@ async function session(): Promise<RawSmtp> {
 
 before(async () => {
   port = await freePort();
-  d = await startDaemon({ conf: conf(port), ...(process.getuid?.() === 0 ? { args: ['--user', 'nobody', '--queue-user', 'nobody'] } : {}) });
+  d = await startDaemon({ conf: conf(port), ...WORKERS_AS_NOBODY });
   await d.waitHealthy();
   await d.waitLog(/smtp-listening/);
 });
@@ -255,7 +255,7 @@ test('smtp limit max-rcpt: past the limit 452 4.5.3 (a temporary failure), the a
   const p = await freePort();
   const limited = await startDaemon({
     conf: conf(p).replace('smtp max-message-size 10K', 'smtp max-message-size 10K\nsmtp limit max-rcpt 3'),
-    ...(process.getuid?.() === 0 ? { args: ['--user', 'nobody', '--queue-user', 'nobody'] } : {}),
+    ...WORKERS_AS_NOBODY,
   });
   try {
     await limited.waitHealthy();

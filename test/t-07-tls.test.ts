@@ -12,7 +12,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeSelfSigned } from '../scripts/selfsigned';
-import { startDaemon, stopDaemon, type DaemonRun, freePort } from './daemon-harness';
+import { startDaemon, stopDaemon, type DaemonRun, freePort, WORKERS_AS_NOBODY, localTestConf } from './daemon-harness';
 
 let d: DaemonRun;
 const ports = { starttls: 0, smtps: 0, require: 0 };
@@ -38,18 +38,13 @@ before(async () => {
   fs.writeFileSync(path.join(dir, 'cert.pem'), pair.cert);
   fs.writeFileSync(path.join(dir, 'key.pem'), pair.key, { mode: 0o600 });
   for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
-  const conf = [
+  const conf = localTestConf([
     `pki mail.test cert "${dir}/cert.pem" key "${dir}/key.pem"`,
-    'table domains { local.test }',
-    'table users { alice = "1001:1001:/nonexistent" }',
     `listen on 127.0.0.1 port ${ports.starttls} tls pki mail.test`,
     `listen on 127.0.0.1 port ${ports.smtps} smtps pki mail.test`,
     `listen on 127.0.0.1 port ${ports.require} tls-require pki mail.test`,
-    'action "local" maildir userbase <users>',
-    'match from any for domain <domains> action "local"',
-    '',
-  ].join('\n');
-  d = await startDaemon({ conf, ...(process.getuid?.() === 0 ? { args: ['--user', 'nobody', '--queue-user', 'nobody'] } : {}) });
+  ]);
+  d = await startDaemon({ conf, ...WORKERS_AS_NOBODY });
   await d.waitHealthy();
   await d.waitLog(new RegExp(`smtp-listening address=127\\.0\\.0\\.1 port=${ports.require}`));
 });

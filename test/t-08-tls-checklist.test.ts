@@ -15,7 +15,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { startDaemon, stopDaemon, type DaemonRun, freePort } from './daemon-harness';
+import { startDaemon, stopDaemon, type DaemonRun, freePort, WORKERS_AS_NOBODY, localTestConf } from './daemon-harness';
 import { TlsRawSmtp, tappedTls } from './smtp-tls-raw';
 
 let d: DaemonRun;
@@ -29,18 +29,13 @@ before(async () => {
     '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem')], { stdio: 'ignore' });
   ports.starttls = await freePort();
   ports.smtps = await freePort();
-  const conf = [
+  const conf = localTestConf([
     `pki mx.local.test cert "${certDir}/cert.pem"`,
     `pki mx.local.test key "${certDir}/key.pem"`,
-    'table domains { local.test }',
-    'table users { alice = "1001:1001:/nonexistent" }',
     `listen on 127.0.0.1 port ${ports.starttls} tls pki mx.local.test`,
     `listen on 127.0.0.1 port ${ports.smtps} smtps pki mx.local.test`,
-    'action "local" maildir userbase <users>',
-    'match from any for domain <domains> action "local"',
-    '',
-  ].join('\n');
-  d = await startDaemon({ conf, ...(process.getuid?.() === 0 ? { args: ['--user', 'nobody', '--queue-user', 'nobody'] } : {}) });
+  ]);
+  d = await startDaemon({ conf, ...WORKERS_AS_NOBODY });
   smtpPid = (await d.waitHealthy()).smtp!;
   for (const p of Object.values(ports)) await d.waitLog(new RegExp(`smtp-listening address=127\\.0\\.0\\.1 port=${p}\\b`));
 });

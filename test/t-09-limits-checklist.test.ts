@@ -167,8 +167,10 @@ test('X01 100 local recipients: every RCPT 250, DATA 250, 100 copies delivered',
   }
   assert.equal(files.length, 100, 'one copy per recipient');
   for (const f of files) assert.ok(fs.readFileSync(path.join(maildir, 'new', f), 'latin1').endsWith(body));
-  const delivered = new Set([...real.logs().matchAll(/mda\[\d+\] info delivered evpid=[0-9a-f]{16} rcpt=(\S+)/g)].map((m) => m[1]));
-  assert.deepEqual([...delivered].sort(), [...rcpts].sort());
+  // the files are in new/ a moment before each delivery is reported
+  const reported = () => new Set([...real.logs().matchAll(/mda\[\d+\] info delivered evpid=[0-9a-f]{16} rcpt=(\S+)/g)].map((m) => m[1]));
+  for (let i = 0; i < 100 && reported().size < rcpts.length; i++) await new Promise((res) => setTimeout(res, 100));
+  assert.deepEqual([...reported()].sort(), [...rcpts].sort());
   await stopDaemon(real);
 });
 

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeSelfSigned } from '../scripts/selfsigned';
-import { freePort, startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
+import { freePort, startDaemon, stopDaemon, type DaemonRun, WORKERS_AS_NOBODY, localTestConf } from './daemon-harness';
 
 let d: DaemonRun;
 let dir = '';
@@ -54,19 +54,14 @@ before(async () => {
   openssl('x509', '-req', '-in', p('client.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p('client.pem'), '-days', '2');
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', p('stranger.key'), '-out', p('stranger.pem'), '-subj', '/CN=stranger.test', '-days', '2');
   for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
-  const conf = [
+  const conf = localTestConf([
     `pki mail.test cert "${p('server.pem')}" key "${p('server.key')}"`,
     `ca clients cert "${p('ca.pem')}"`,
-    'table domains { local.test }',
-    'table users { alice = "1001:1001:/nonexistent" }',
     `listen on 127.0.0.1 port ${ports.smtps} smtps verify pki mail.test ca clients`,
     `listen on 127.0.0.1 port ${ports.starttls} tls-require verify pki mail.test ca clients`,
     `listen on 127.0.0.1 port ${ports.tls13} smtps pki mail.test protocols "tlsv1.3"`,
-    'action "local" maildir userbase <users>',
-    'match from any for domain <domains> action "local"',
-    '',
-  ].join('\n');
-  d = await startDaemon({ conf, ...(process.getuid?.() === 0 ? { args: ['--user', 'nobody', '--queue-user', 'nobody'] } : {}) });
+  ]);
+  d = await startDaemon({ conf, ...WORKERS_AS_NOBODY });
   await d.waitHealthy();
   await d.waitLog(new RegExp(`smtp-listening address=127\\.0\\.0\\.1 port=${ports.tls13}`));
 });

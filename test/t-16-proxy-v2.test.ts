@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SIGNATURE } from '../src/smtp/proxy-v2';
-import { freePort, startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
+import { freePort, startDaemon, stopDaemon, type DaemonRun, WORKERS_AS_NOBODY } from './daemon-harness';
 import { RawSmtp } from './smtp-raw';
 
 let d: DaemonRun;
@@ -37,7 +37,7 @@ before(async () => {
     'match from src 203.0.113.0/24 for domain <domains> action "local"',
     '',
   ].join('\n');
-  d = await startDaemon({ conf, ...(process.getuid?.() === 0 ? { args: ['--user', 'nobody', '--queue-user', 'nobody'] } : {}) });
+  d = await startDaemon({ conf, ...WORKERS_AS_NOBODY });
   await d.waitHealthy();
 });
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort, startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
+import { freePort, startDaemon, stopDaemon, type DaemonRun, WORKERS_AS_NOBODY, localTestConf } from './daemon-harness';
 import { RawSmtp } from './smtp-raw';
 
 let d: DaemonRun;
@@ -19,17 +19,12 @@ let port2 = 0;
 before(async () => {
   port = await freePort();
   port2 = await freePort();
-  const conf = [
-    'table domains { local.test }',
-    'table users { alice = "1001:1001:/nonexistent" }',
+  const conf = localTestConf([
     'table names { 127.0.0.1 = "mx-v4.local.test", "::1" = "mx-v6.local.test" }',
     `listen on lo port ${port} hostnames <names>`,
     `listen on 127.0.0.1 port ${port2} hostname "plain.local.test"`,
-    'action "local" maildir userbase <users>',
-    'match from any for domain <domains> action "local"',
-    '',
-  ].join('\n');
-  d = await startDaemon({ conf, ...(process.getuid?.() === 0 ? { args: ['--user', 'nobody', '--queue-user', 'nobody'] } : {}) });
+  ]);
+  d = await startDaemon({ conf, ...WORKERS_AS_NOBODY });
   await d.waitHealthy();
   await d.waitLog(new RegExp(`smtp-listening address=127\\.0\\.0\\.1 port=${port2}`));
 });

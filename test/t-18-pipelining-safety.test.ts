@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { freePort, startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
+import { freePort, startDaemon, stopDaemon, type DaemonRun, WORKERS_AS_NOBODY } from './daemon-harness';
 import { RawSmtp } from './smtp-raw';
 
 let d: DaemonRun;
@@ -28,7 +28,7 @@ before(async () => {
     'match from any for local action "local"',
     '',
   ].join('\n');
-  d = await startDaemon({ conf, ...(process.getuid?.() === 0 ? { args: ['--user', 'nobody', '--queue-user', 'nobody'] } : {}) });
+  d = await startDaemon({ conf, ...WORKERS_AS_NOBODY });
   await d.waitHealthy();
 });
 
