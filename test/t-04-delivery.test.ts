@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { assertRoot, ensureUserWithHome, startDaemon, stopDaemon, type DaemonRun, freePort } from './daemon-harness';
 
@@ -159,4 +160,31 @@ test('a maildir path with format specifiers: expanded from the envelope, values 
   assert.match(fs.readFileSync(sorted[0]!, 'latin1'), /Subject: sorted/);
   const dots = await waitFiles(path.join(user.home, 'Mail', 'local.test', 'a:.b:c', 'new'), 1);
   assert.match(fs.readFileSync(dots[0]!, 'latin1'), /Subject: dots/);
+});
+
+test('userbase table users: delivered as the uid:gid of the table into its home; a root entry is refused', async () => {
+  assertRoot();
+  const owner = ensureUserWithHome('tsmtpd-alice');
+  const vhome = fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-vmail-'));
+  fs.chownSync(vhome, owner.uid, owner.gid);
+  fs.chmodSync(vhome, 0o700);
+  const rootHome = fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-rootish-'));
+  const port = await freePort();
+  const conf = [
+    `table vusers { "virtual1" = "${owner.uid}:${owner.gid}:${vhome}", "rootish" = "0:0:${rootHome}" }`,
+    `listen on 127.0.0.1 port ${port}`,
+    'action "virt" maildir userbase <vusers>',
+    'match from any for domain "virt.test" action "virt"',
+    '',
+  ].join('\n');
+  const d = await startDaemon({ conf, args: ['--user', 'nobody', '--queue-user', 'nobody'] });
+  runs.push(d);
+  await d.waitHealthy();
+  send(port, ['virtual1@virt.test'], 'Subject: virtual\r\n\r\nfor a table user\r\n');
+  const [file] = await waitFiles(path.join(vhome, 'Maildir', 'new'), 1);
+  assert.equal(fs.statSync(file!).uid, owner.uid);
+  assert.match(fs.readFileSync(file!, 'latin1'), /Subject: virtual/);
+  send(port, ['rootish@virt.test'], 'Subject: root\r\n\r\nnever as root\r\n');
+  await d.waitLog(/mda\[\d+\] info failed .*rcpt=rootish@virt\.test .*never delivered as root/);
+  assert.deepEqual(fs.readdirSync(rootHome), [], 'nothing written for the root entry');
 });

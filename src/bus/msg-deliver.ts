@@ -11,7 +11,9 @@
 import { COMMON_MESSAGES } from './msg-common';
 import { bool, int, lit, obj, opt, str, union, type Infer } from './schema';
 
-export const HelperUser = obj({ name: str, uid: int, gid: int, home: str });
+/** `system`: a user of the system (its groups come from the group database); otherwise a
+ * user of a userbase table, with its gid only */
+export const HelperUser = obj({ name: str, uid: int, gid: int, home: str, system: bool });
 export type HelperUser = Infer<typeof HelperUser>;
 
 export const ToHelper = union({

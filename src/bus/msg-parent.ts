@@ -44,8 +44,9 @@ export type ToWorker = Infer<typeof ToWorker>;
 export const ToParent = union({
   ...COMMON_MESSAGES,
   WORKER_READY: { pid: int, uid: int, gid: int },
-  /** mda: a channel to the delivery helper of this user */
-  HELPER_OPEN: { reqid: int, user: str },
+  /** mda: a channel to the delivery helper of this user, as the action's userbase gives it
+   * (`<getpwnam>`: the system's users; else a table of the configuration) */
+  HELPER_OPEN: { reqid: int, user: str, userbase: str },
   /** lka: check this system user's password (only the parent can read the shadow file) */
   SYSTEM_AUTH: { reqid: int, user: str, password: str },
 });

@@ -30,7 +30,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'PING', reqid: 7 },
     { type: 'PONG', re: 7, pid: 11, name: 'lka' },
     { type: 'WORKER_READY', pid: 11, uid: 100, gid: 100 },
-    { type: 'HELPER_OPEN', reqid: 4, user: 'alice' },
+    { type: 'HELPER_OPEN', reqid: 4, user: 'alice', userbase: '<getpwnam>' },
     { type: 'SYSTEM_AUTH', reqid: 6, user: 'alice', password: 'secret' },
   ],
   FromClient: [
@@ -61,8 +61,8 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'SCHED_EXPIRE', evpids: ['0a1b2c3d00000001'] },
   ],
   ToHelper: [
-    { type: 'HELPER_START', user: { name: 'alice', uid: 1001, gid: 1001, home: '/home/alice' }, mailSpool: '/var/mail', mailGid: 8, logFormat: 'json', logFd: 1, verbose: false },
-    { type: 'HELPER_START', user: { name: 'alice', uid: 1001, gid: 1001, home: '/home/alice' }, mailSpool: '/var/mail', logFormat: 'pretty', logFd: 2, verbose: true },
+    { type: 'HELPER_START', user: { name: 'alice', uid: 1001, gid: 1001, home: '/home/alice', system: true }, mailSpool: '/var/mail', mailGid: 8, logFormat: 'json', logFd: 1, verbose: false },
+    { type: 'HELPER_START', user: { name: 'v1', uid: 5000, gid: 5000, home: '/var/vmail/v1', system: false }, mailSpool: '/var/mail', logFormat: 'pretty', logFd: 2, verbose: true },
   ],
   MdaToHelper: [
     { type: 'PING', reqid: 5 },

@@ -72,7 +72,7 @@ export function main(): void {
       process.stderr.write('smtpd: deliver: started without a channel\n');
       process.exit(1);
     }
-    dropPrivileges(start.user.name, start.user.uid, start.user.gid, start.mailGid !== undefined ? [start.mailGid] : []);
+    dropPrivileges(start.user.name, start.user.uid, start.user.gid, start.mailGid !== undefined ? [start.mailGid] : [], start.user.system);
     process.title = `smtpd: deliver ${start.user.name}`;
     const log = createLogger({ worker: 'deliver', format: start.logFormat, verbose: start.verbose, fd: start.logFd });
     serve(start, handle as Socket, log);

@@ -1,6 +1,6 @@
 /**
- * mda's channels to the delivery helpers (one per recipient user, run as that user, see
- * src/deliver/): opened through the parent on the first delivery to a user, kept while the
+ * mda's channels to the delivery helpers (one per recipient user and userbase, run as that
+ * user, see src/deliver/): opened through the parent on the first delivery to a user, kept while the
  * user gets mail, closed after IDLE_MS without a delivery (the helper then exits).
  * Privileges: the daemon user. Peers: the parent (HELPER_OPEN), the helpers.
  */
@@ -15,6 +15,8 @@ const CHUNK = 256 * 1024;
 
 export type HelperChannel = Channel<HelperToMda, MdaToHelper>;
 export type Outcome = { result: 'ok' | 'tempfail' | 'permfail'; text: string };
+/** the local user to deliver to, and where its identity comes from (an action's userbase) */
+export type Recipient = { name: string; userbase: string };
 export type MaildirEnvelope = { sender: string; rcpt: string; dest: string; subAddrDelim: string };
 
 interface Entry {
@@ -30,43 +32,44 @@ export class Helpers {
 
   constructor(private readonly worker: WorkerContext) {}
 
-  private async connect(user: string): Promise<Entry | Outcome> {
-    const { msg, socket } = await this.worker.requestParentSocket({ type: 'HELPER_OPEN', user }, OPEN_TIMEOUT_MS);
+  private async connect(user: Recipient, key: string): Promise<Entry | Outcome> {
+    const { msg, socket } = await this.worker.requestParentSocket({ type: 'HELPER_OPEN', user: user.name, userbase: user.userbase }, OPEN_TIMEOUT_MS);
     if (msg.type !== 'HELPER_CHANNEL') return { result: 'tempfail', text: '451 4.3.0 unexpected answer from the parent' };
     if (msg.result !== 'ok' || !socket) return { result: msg.result === 'ok' ? 'tempfail' : msg.result, text: msg.text || '451 4.3.0 no delivery helper' };
-    const channel: HelperChannel = new Channel<HelperToMda, MdaToHelper>({ self: 'mda', peer: `deliver ${user}`, socket: socket as Socket, decoder: HelperToMda });
+    const channel: HelperChannel = new Channel<HelperToMda, MdaToHelper>({ self: 'mda', peer: `deliver ${user.name}`, socket: socket as Socket, decoder: HelperToMda });
     const entry: Entry = { channel, busy: 0 };
     channel.onMessage(() => undefined);
     channel.onError((e) => {
-      this.worker.log.error({ event: 'protocol-error', peer: `deliver ${user}` }, e.message);
+      this.worker.log.error({ event: 'protocol-error', peer: `deliver ${user.name}` }, e.message);
       channel.close();
     });
     channel.onClose(() => {
-      if (this.open.get(user) === entry) this.open.delete(user);
+      if (this.open.get(key) === entry) this.open.delete(key);
       if (entry.timer) clearTimeout(entry.timer);
     });
-    this.open.set(user, entry);
+    this.open.set(key, entry);
     return entry;
   }
 
-  private async get(user: string): Promise<Entry | Outcome> {
-    const have = this.open.get(user);
+  private async get(user: Recipient): Promise<Entry | Outcome> {
+    const key = `${user.userbase}\0${user.name}`;
+    const have = this.open.get(key);
     if (have && !have.channel.isClosed) return have;
-    let pending = this.opening.get(user);
+    let pending = this.opening.get(key);
     if (!pending) {
-      pending = this.connect(user).finally(() => this.opening.delete(user));
-      this.opening.set(user, pending);
+      pending = this.connect(user, key).finally(() => this.opening.delete(key));
+      this.opening.set(key, pending);
     }
     return pending;
   }
 
   /** deliver `content` into `user`'s maildir (`path`: the action's maildir spec, whose format
    * specifiers `env` fills) */
-  maildir(user: string, path: string | undefined, junk: boolean, env: MaildirEnvelope, content: Buffer, timeoutMs: number): Promise<Outcome> {
+  maildir(user: Recipient, path: string | undefined, junk: boolean, env: MaildirEnvelope, content: Buffer, timeoutMs: number): Promise<Outcome> {
     return this.send(user, content, timeoutMs, (stream) => ({ type: 'DELIVER_MAILDIR', stream, junk, ...env, ...(path !== undefined ? { path } : {}) }));
   }
 
-  private async send(user: string, content: Buffer, timeoutMs: number, request: (stream: number) => OmitEach<MdaToHelper, 'reqid'>): Promise<Outcome> {
+  private async send(user: Recipient, content: Buffer, timeoutMs: number, request: (stream: number) => OmitEach<MdaToHelper, 'reqid'>): Promise<Outcome> {
     const got = await this.get(user);
     if (!('channel' in got)) return got;
     const entry = got;
@@ -85,7 +88,7 @@ export class Helpers {
   }
 
   /** append `content` to `user`'s mbox (`sender` for its From_ line) */
-  mbox(user: string, sender: string, content: Buffer, timeoutMs: number): Promise<Outcome> {
+  mbox(user: Recipient, sender: string, content: Buffer, timeoutMs: number): Promise<Outcome> {
     return this.send(user, content, timeoutMs, (stream) => ({ type: 'DELIVER_MBOX', stream, sender }));
   }
 

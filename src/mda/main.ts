@@ -24,8 +24,8 @@ async function deliver(worker: WorkerContext, helpers: Helpers, action: LocalAct
   if (method.type !== 'maildir' && method.type !== 'mbox') {
     return { result: 'tempfail', text: `451 4.3.0 ${method.type} delivery is not available yet` };
   }
-  if (action.userbase !== '<getpwnam>') return { result: 'tempfail', text: '451 4.3.0 userbase tables are not available for delivery yet' };
-  const user = action.user ?? stripSubaddress(parseAddress(dest).user, (worker.config as MdaConfig).subAddrDelim ?? '+').user;
+  const name = action.user ?? stripSubaddress(parseAddress(dest).user, (worker.config as MdaConfig).subAddrDelim ?? '+').user;
+  const user = { name, userbase: action.userbase };
   try {
     if (method.type === 'mbox') return await helpers.mbox(user, sender, content, DELIVERY_TIMEOUT_MS);
     const subAddrDelim = (worker.config as MdaConfig).subAddrDelim ?? '+';

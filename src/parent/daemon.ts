@@ -80,6 +80,7 @@ export class Daemon {
       logFd: o.logFd === 1 ? 1 : 2,
       verbose: o.verbose,
       mailSpool: o.mailSpool,
+      tables: () => this.config.tables,
     });
   }
 
@@ -166,8 +167,8 @@ export class Daemon {
           child.kill('SIGKILL');
           return;
         }
-        const { reqid, user } = msg;
-        this.helpers.open(user).then(
+        const { reqid, user, userbase } = msg;
+        this.helpers.open(user, userbase).then(
           (r) => {
             if (w.child !== child || this.stopping) {
               if (r.ok) r.socket.destroy();

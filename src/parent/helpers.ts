@@ -1,5 +1,6 @@
 /**
- * The delivery helpers (src/deliver/): one process per recipient user with mail to deliver,
+ * The delivery helpers (src/deliver/): one process per recipient user with mail to deliver
+ * (a system user, or a user of a userbase table: `name uid:gid:home`, never uid or gid 0),
  * forked on mda's request (HELPER_OPEN) and connected to mda by a socket pair. The helper
  * drops to the user at once; the parent only starts it and never sees a message body.
  * A helper lives as long as mda keeps its channel; the parent stops the ones left at shutdown.
@@ -9,6 +10,7 @@ import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { ToHelper } from '../bus/msg-deliver';
 import type { Logger } from '../log/logger';
+import type { Table } from '../parse/config';
 import { socketPair } from '../util/socketpair';
 import { lookupUserCached } from '../util/users';
 
@@ -23,6 +25,23 @@ export interface HelperDeps {
   readonly logFd: 1 | 2;
   readonly verbose: boolean;
   readonly mailSpool: string;
+  /** the tables of the configuration in use (a userbase table names its users) */
+  readonly tables: () => readonly Table[];
+}
+
+type Identity = { name: string; uid: number; gid: number; home: string; system: boolean };
+
+/** a user of a userbase table: `name  uid:gid:home` (never root) */
+function fromUserbase(tables: readonly Table[], table: string, name: string): Identity | string {
+  const t = tables.find((x) => x.name === table);
+  if (!t || t.kind !== 'static' || t.type !== 'mapping') return `no userbase table ${table}`;
+  const hit = t.pairs.find(([k]) => k.toLowerCase() === name.toLowerCase());
+  const m = hit ? /^(\d+):(\d+):(\/[^\0]*)$/.exec(hit[1].trim()) : null;
+  if (!m) return hit ? `bad userbase entry for ${name} in ${table}` : `no such user ${name} in ${table}`;
+  const uid = Number(m[1]);
+  const gid = Number(m[2]);
+  if (uid === 0 || gid === 0) return `${name} in ${table} is root: never delivered as root`;
+  return { name, uid, gid, home: m[3]!, system: false };
 }
 
 /** the group that owns the system mail spool on Debian and the BSDs, if this system has it */
@@ -45,9 +64,18 @@ export class DeliveryHelpers {
 
   constructor(private readonly deps: HelperDeps) {}
 
-  async open(userName: string): Promise<HelperOpen> {
-    const user = USER_RE.test(userName) ? lookupUserCached(userName) : undefined;
-    if (!user) return { ok: false, result: 'permfail', text: `550 5.1.1 no such user ${userName.slice(0, 64)}` };
+  async open(userName: string, userbase: string): Promise<HelperOpen> {
+    if (!USER_RE.test(userName)) return { ok: false, result: 'permfail', text: `550 5.1.1 no such user ${userName.slice(0, 64)}` };
+    let user: Identity | undefined;
+    if (userbase === '<getpwnam>') {
+      const found = lookupUserCached(userName);
+      user = found ? { ...found, system: true } : undefined;
+      if (!user) return { ok: false, result: 'permfail', text: `550 5.1.1 no such user ${userName}` };
+    } else {
+      const got = fromUserbase(this.deps.tables(), userbase, userName);
+      if (typeof got === 'string') return { ok: false, result: 'permfail', text: `550 5.1.1 ${got}` };
+      user = got;
+    }
     const [forMda, forHelper] = await socketPair(this.deps.busDir());
     const child = fork(this.deps.workerEntry, ['deliver'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...this.deps.execArgv] });
     this.children.add(child);
@@ -58,7 +86,7 @@ export class DeliveryHelpers {
     child.on('error', (e) => this.deps.log.error({ event: 'helper-error', user: user.name }, e.message));
     const start: ToHelper = {
       type: 'HELPER_START',
-      user: { name: user.name, uid: user.uid, gid: user.gid, home: user.home },
+      user: { name: user.name, uid: user.uid, gid: user.gid, home: user.home, system: user.system },
       mailSpool: this.deps.mailSpool,
       ...(this.mailGid !== undefined ? { mailGid: this.mailGid } : {}),
       logFormat: this.deps.logFormat,

@@ -29,11 +29,12 @@ export function currentIdentity(): Identity {
   return { uid: posix.getuid(), gid: posix.getgid() };
 }
 
-/** Become `user` (uid, gid, its groups and `extraGroups`) when running as root; a no-op
- * otherwise. */
-export function dropPrivileges(user: string, uid: number, gid: number, extraGroups: readonly number[] = []): Identity {
+/** Become `user` (uid, gid, its groups from the group database, or none when `systemGroups`
+ * is false, and `extraGroups`) when running as root; a no-op otherwise. */
+export function dropPrivileges(user: string, uid: number, gid: number, extraGroups: readonly number[] = [], systemGroups = true): Identity {
   if (posix.getuid() !== 0) return currentIdentity();
-  posix.initgroups(user, gid);
+  if (systemGroups) posix.initgroups(user, gid);
+  else posix.setgroups([gid]);
   if (extraGroups.length > 0) posix.setgroups([...new Set([...posix.getgroups(), ...extraGroups])]);
   posix.setgid(gid);
   posix.setuid(uid);
