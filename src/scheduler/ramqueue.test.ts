@@ -34,3 +34,19 @@ test('an envelope in flight does not expire until its result is in', () => {
   q.result('b', 'tempfail', 2000);
   assert.deepEqual(q.expired(2000), ['b']);
 });
+
+test('many envelopes come out by time, at most `max` at once, each once even when added twice', () => {
+  const q = new RamQueue();
+  const n = 10_000;
+  for (let i = 0; i < n; i++) q.add(env(`e${i}`, 1000 - (i % 100), 1_000_000, 1), 0);
+  q.add(env('e5', 1000 - 5, 1_000_000, 1), 0); // replaced: one entry, one due
+  assert.equal(q.size, n);
+  assert.equal(q.nextDue(0), 1000 - 99 + 10);
+  const first = q.due(1000 - 99 + 10, 50);
+  assert.equal(first.length, 50, 'max honoured');
+  const rest = q.due(2000, n);
+  const all = [...first, ...rest];
+  assert.equal(all.length, n);
+  assert.equal(new Set(all).size, n, 'each once');
+  assert.equal(q.nextDue(2000), undefined, 'everything is in flight');
+});

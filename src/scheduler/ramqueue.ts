@@ -4,9 +4,11 @@
  * OpenSMTPD's backoff: the next try of an envelope is at ctime + base x retry^2, moved on to
  * the next step while that is already past; base 10 s for local delivery, 400 s for relaying.
  * An envelope older than its ttl (counted from ctime) expires instead of being tried again.
+ * Two heaps (next try, expiry) make each operation O(log n), whatever the size of the queue.
  * No I/O: the caller drives it with the clock.
  */
 import type { ScheduledEnvelope } from '../bus/msg-queue-scheduler';
+import { MinHeap } from './heap';
 
 export const BASE_DELAY = { mda: 10, mta: 400 } as const;
 
@@ -26,37 +28,64 @@ export function nextTry(env: ScheduledEnvelope, now: number): number {
   return t;
 }
 
+/** a heap entry: valid while its generation is the envelope's */
+interface Ref {
+  readonly evpid: string;
+  readonly gen: number;
+}
+
 export class RamQueue {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Entry & { gen: number }>();
+  /** by next try, and by expiry (ctime + ttl); stale refs are skipped when met */
+  private readonly byNext = new MinHeap<Ref>();
+  private readonly byExpiry = new MinHeap<Ref>();
+  private gen = 0;
+
+  private schedule(e: Entry & { gen: number }): void {
+    e.gen = ++this.gen;
+    this.byNext.push(e.next, { evpid: e.env.evpid, gen: e.gen });
+    this.byExpiry.push(e.env.ctime + e.env.ttl, { evpid: e.env.evpid, gen: e.gen });
+  }
+
+  /** the live, waiting entry a ref stands for, if it still does */
+  private live(ref: Ref): (Entry & { gen: number }) | undefined {
+    const e = this.entries.get(ref.evpid);
+    return e && e.gen === ref.gen && !e.inflight ? e : undefined;
+  }
+
+  /** drop stale refs from the top of a heap */
+  private clean(h: MinHeap<Ref>): void {
+    while (h.size > 0 && !this.live(h.peek()!)) h.pop();
+  }
 
   /** Add (or replace) an envelope; `immediately`: due now whatever its retry count. */
   add(env: ScheduledEnvelope, now: number, immediately = false): void {
     if (this.entries.get(env.evpid)?.inflight) return;
-    this.entries.set(env.evpid, { env, next: env.retry === 0 || immediately ? now : nextTry(env, now), inflight: false });
+    const e = { env, next: env.retry === 0 || immediately ? now : nextTry(env, now), inflight: false, gen: 0 };
+    this.entries.set(env.evpid, e);
+    this.schedule(e);
   }
 
   /** envelopes due at `now` (marked in flight), at most `max` */
   due(now: number, max: number): string[] {
     const out: string[] = [];
-    for (const e of this.entries.values()) {
-      if (out.length >= max) break;
-      if (!e.inflight && e.next <= now) {
-        e.inflight = true;
-        out.push(e.env.evpid);
-      }
+    while (out.length < max) {
+      this.clean(this.byNext);
+      const t = this.byNext.peekTime();
+      if (t === undefined || t > now) break;
+      const e = this.live(this.byNext.pop()!)!;
+      e.inflight = true;
+      out.push(e.env.evpid);
     }
     return out;
   }
 
   /** seconds until the next due envelope or expiry, or undefined when nothing waits */
   nextDue(now: number): number | undefined {
-    let min: number | undefined;
-    for (const e of this.entries.values()) {
-      if (e.inflight) continue;
-      const t = Math.min(e.next, e.env.ctime + e.env.ttl);
-      if (min === undefined || t < min) min = t;
-    }
-    return min === undefined ? undefined : Math.max(0, min - now);
+    this.clean(this.byNext);
+    this.clean(this.byExpiry);
+    const times = [this.byNext.peekTime(), this.byExpiry.peekTime()].filter((t): t is number => t !== undefined);
+    return times.length === 0 ? undefined : Math.max(0, Math.min(...times) - now);
   }
 
   result(evpid: string, result: 'ok' | 'tempfail' | 'permfail', now: number): void {
@@ -69,16 +98,19 @@ export class RamQueue {
     e.env = { ...e.env, retry: e.env.retry + 1 };
     e.next = nextTry(e.env, now);
     e.inflight = false;
+    this.schedule(e);
   }
 
   /** envelopes whose ttl is over (removed from the run queue) */
   expired(now: number): string[] {
     const out: string[] = [];
-    for (const [id, e] of this.entries) {
-      if (!e.inflight && e.env.ctime + e.env.ttl <= now) {
-        out.push(id);
-        this.entries.delete(id);
-      }
+    for (;;) {
+      this.clean(this.byExpiry);
+      const t = this.byExpiry.peekTime();
+      if (t === undefined || t > now) break;
+      const e = this.live(this.byExpiry.pop()!)!;
+      this.entries.delete(e.env.evpid);
+      out.push(e.env.evpid);
     }
     return out;
   }
