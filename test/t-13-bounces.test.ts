@@ -3,7 +3,8 @@
  * is over, and one that fails for good (its account was removed while the mail waited: 550
  * 5.1.1 at delivery) both come back to the sender, a local user, as RFC 3464 reports routed by
  * the rules; the failed envelopes are then gone from the spool. A failed bounce (null sender) is
- * not bounced (D09): it is logged and removed.
+ * not bounced (D09): it is logged and removed. An envelope still failing past `bounce
+ * warn-interval` gets its sender a delay warning and stays queued.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -80,10 +81,13 @@ before(async () => {
   unwritableUser('tsmtpd-dave');
   port = await freePort();
   conf = [
+    'bounce warn-interval 2s',
     `listen on 127.0.0.1 port ${port}`,
     'action "local" maildir',
     'action "slow" maildir ttl 3s',
+    'action "patient" maildir ttl 1h',
     'match from any for domain "slow.test" action "slow"',
+    'match from any for domain "patient.test" action "patient"',
     'match from any for domain "local.test" action "local"',
     '',
   ].join('\n');
@@ -130,4 +134,17 @@ test('D09: a bounce that fails is not bounced: logged and removed', async () => 
   await d.waitLog(/bounce-not-sent/);
   await drained();
   assert.equal(fs.readdirSync(path.join(bob.home, 'Maildir', 'new')).length, before, 'nobody got a bounce');
+});
+
+test('a delay warning: an envelope still failing past the warn interval gets its sender a "delayed" report, and stays queued', async () => {
+  assert.match(send('tsmtpd-bob@local.test', ['tsmtpd-dave@patient.test'], 'waiting long'), /^\{\}$/m);
+  // tried at once (too young to warn), then again 10 s later: past the 2 s interval
+  const m = await mailsWith(bob.home, 'Subject: waiting long', 30_000);
+  assert.match(m, /^Subject: Delivery status notification: delayed$/m);
+  assert.match(m, /^Action: delayed$/m);
+  assert.match(m, /^Status: 4\.\d\.\d+$/m);
+  assert.match(m, /^Will-Retry-Until: /m);
+  assert.ok(!m.includes('secret body text'));
+  assert.equal(queued().length, 1, 'the message is still queued');
+  await d.waitLog(/delay-warning-queued/);
 });

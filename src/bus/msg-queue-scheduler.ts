@@ -4,7 +4,8 @@
  * queue -> scheduler: SCHED_ADD (envelopes committed, or found in the spool at start),
  * SCHED_RESULT (how a delivery attempt ended: ok, tempfail, permfail).
  * scheduler -> queue: SCHED_DELIVER (these envelopes are due now), SCHED_EXPIRE (these have
- * outlived their ttl: bounce them and remove them; they are out of the run queue already).
+ * outlived their ttl: bounce them and remove them; they are out of the run queue already),
+ * SCHED_WARN (send its sender a delay warning).
  */
 import { COMMON_MESSAGES } from './msg-common';
 import { arr, bool, int, lit, obj, opt, str, union, type Infer } from './schema';
@@ -18,6 +19,8 @@ export const ScheduledEnvelope = obj({
   /** seconds */
   ttl: int,
   retry: int,
+  /** delay warnings already sent for it */
+  warned: opt(int),
 });
 export type ScheduledEnvelope = Infer<typeof ScheduledEnvelope>;
 
@@ -33,5 +36,7 @@ export const SchedulerToQueue = union({
   ...COMMON_MESSAGES,
   SCHED_DELIVER: { evpids: arr(str, 10_000) },
   SCHED_EXPIRE: { evpids: arr(str, 10_000) },
+  /** it has waited past a `bounce warn-interval`: tell its sender (it stays queued) */
+  SCHED_WARN: { evpid: str },
 });
 export type SchedulerToQueue = Infer<typeof SchedulerToQueue>;

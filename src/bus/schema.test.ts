@@ -51,6 +51,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'PING', reqid: 5 },
     { type: 'PONG', re: 5, pid: 12, name: 'queue' },
     { type: 'SCHED_ADD', envelopes: [{ evpid: '0a1b2c3d00000001', type: 'mda', ctime: 1, ttl: 345600, retry: 0 }] },
+    { type: 'SCHED_ADD', envelopes: [{ evpid: '0a1b2c3d00000002', type: 'mta', ctime: 1, ttl: 345600, retry: 3, warned: 1 }] },
     { type: 'SCHED_ADD', envelopes: [], now: true },
     { type: 'SCHED_RESULT', evpid: '0a1b2c3d00000001', result: 'tempfail', error: '451 4.2.0 x' },
   ],
@@ -59,6 +60,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'PONG', re: 5, pid: 12, name: 'scheduler' },
     { type: 'SCHED_DELIVER', evpids: ['0a1b2c3d00000001'] },
     { type: 'SCHED_EXPIRE', evpids: ['0a1b2c3d00000001'] },
+    { type: 'SCHED_WARN', evpid: '0a1b2c3d00000001' },
   ],
   ToHelper: [
     { type: 'HELPER_START', user: { name: 'alice', uid: 1001, gid: 1001, home: '/home/alice', system: true }, mailSpool: '/var/mail', mailGid: 8, logFormat: 'json', logFd: 1, verbose: false },

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bounceMessage, headerBlock, statusOf } from './bounce';
+import { bounceMessage, headerBlock, statusOf, type BounceFailure } from './bounce';
 
 const original = Buffer.from('Received: from x\r\n\tby y\r\nFrom: a@remote.test\r\nTo: alice@local.test\r\nBcc: secret@local.test\r\nSubject: hi\r\n\r\nthe body\r\n');
 
-function make(failures: { rcpt: string; error: string; expired: boolean }[]): string {
+function make(failures: BounceFailure[]): string {
   return bounceMessage({
     hostname: 'mx.local.test',
     sender: 'a@remote.test',
@@ -54,4 +54,13 @@ test('text from outside cannot inject lines: error texts and addresses stay on t
 test('headerBlock stops at the empty line, or at 64 KiB', () => {
   assert.equal(headerBlock(original).toString(), 'Received: from x\r\n\tby y\r\nFrom: a@remote.test\r\nTo: alice@local.test\r\nBcc: secret@local.test\r\nSubject: hi\r\n');
   assert.equal(headerBlock(Buffer.alloc(100_000, 0x61)).length, 64 * 1024);
+});
+
+test('a delay warning: Action delayed, the last temporary status, Will-Retry-Until, and its own subject', () => {
+  const b = make([{ rcpt: 'alice@local.test', error: '451 4.2.0 mailbox busy', expired: false, delayedUntil: 1_700_345_600 }]);
+  assert.match(b, /^Subject: Delivery status notification: delayed$/m);
+  assert.match(b, /^Action: delayed$/m);
+  assert.match(b, /^Status: 4\.2\.0$/m);
+  assert.match(b, /^Will-Retry-Until: \w{3}, \d{1,2} \w{3} 2023 /m);
+  assert.match(b, /only a\r\nwarning: the mail system will keep trying until /);
 });

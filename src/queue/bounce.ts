@@ -16,6 +16,9 @@ export interface BounceFailure {
   readonly error: string;
   /** the envelope outlived its ttl (the error is then a temporary one) */
   readonly expired: boolean;
+  /** not a failure yet: a delay warning, and the time (seconds since the epoch) until which
+   * delivery is still tried */
+  readonly delayedUntil?: number;
 }
 
 export interface BounceInput {
@@ -40,6 +43,7 @@ function oneLine(s: string, max = 900): string {
 /** the enhanced status code of an error text, or the default for its kind */
 export function statusOf(f: BounceFailure): string {
   const m = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(f.error);
+  if (f.delayedUntil !== undefined) return m && m[1] === '4' ? m[0] : '4.0.0';
   if (f.expired) return m && m[1] === '4' ? m[0] : '4.4.7';
   return m && m[1] === '5' ? m[0] : '5.0.0';
 }
@@ -58,10 +62,18 @@ export function bounceMessage(b: BounceInput): Buffer {
   const host = oneLine(b.hostname, 255);
   const arrival = rfc5322Date(new Date(b.arrival * 1000));
   const expired = b.failures.some((f) => f.expired);
+  const delayed = b.failures.find((f) => f.delayedUntil !== undefined)?.delayedUntil;
+  const subject = delayed !== undefined ? 'delayed' : expired ? 'delivery time expired' : 'error';
+  const intro =
+    delayed !== undefined
+      ? `A message you sent has not been delivered yet to these recipients. This is only a\r\nwarning: the mail system will keep trying until ${rfc5322Date(new Date(delayed * 1000))}.`
+      : expired
+        ? 'A message you sent could not be delivered in time to these recipients, and the mail\r\nsystem has given up:'
+        : 'A message you sent could not be delivered to these recipients:';
   const lines: string[] = [
     `From: Mail Delivery System <MAILER-DAEMON@${host}>`,
     `To: <${oneLine(b.sender, 256)}>`,
-    `Subject: Delivery status notification: ${expired ? 'delivery time expired' : 'error'}`,
+    `Subject: Delivery status notification: ${subject}`,
     `Date: ${rfc5322Date(b.now)}`,
     `Message-ID: <${b.id}.bounce@${host}>`,
     'Auto-Submitted: auto-replied',
@@ -77,9 +89,7 @@ export function bounceMessage(b: BounceInput): Buffer {
     '',
     `This is the mail system at ${host}, please DO NOT REPLY to this message.`,
     '',
-    expired
-      ? 'A message you sent could not be delivered in time to these recipients, and the mail\r\nsystem has given up:'
-      : 'A message you sent could not be delivered to these recipients:',
+    intro,
     '',
     ...b.failures.map((f) => `  <${oneLine(f.rcpt, 256)}>: ${oneLine(f.error)}`),
     '',
@@ -97,9 +107,10 @@ export function bounceMessage(b: BounceInput): Buffer {
     lines.push(
       `Original-Recipient: rfc822; ${rcpt}`,
       `Final-Recipient: rfc822; ${rcpt}`,
-      'Action: failed',
+      `Action: ${f.delayedUntil !== undefined ? 'delayed' : 'failed'}`,
       `Status: ${statusOf(f)}`,
       `Diagnostic-Code: smtp; ${oneLine(f.error)}`,
+      ...(f.delayedUntil !== undefined ? [`Will-Retry-Until: ${rfc5322Date(new Date(f.delayedUntil * 1000))}`] : []),
       '',
     );
   }

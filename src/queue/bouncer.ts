@@ -11,7 +11,7 @@
 import type { LkaToQueue } from '../bus/msg-queue-lka';
 import type { PeerChannel, WorkerContext } from '../bus/worker-runtime';
 import { serverName } from '../util/hostname';
-import { bounceMessage, headerBlock } from './bounce';
+import { bounceMessage, headerBlock, type BounceFailure } from './bounce';
 import type { Spool, StoredEnvelope } from './spool';
 
 export const BOUNCE_RETRY_MS = 60_000;
@@ -52,42 +52,46 @@ export class Bouncer {
     for (const [e, error, expired] of waiting) this.bounce(e, error, expired);
   }
 
-  private async attempt(e: StoredEnvelope, error: string, expired: boolean): Promise<void> {
+  /** tell the sender of `e` that it is still waiting (the envelope stays; a warning that
+   * cannot be made now is only logged: the next interval, or the bounce, will come) */
+  warn(e: StoredEnvelope, error: string, until: number): void {
+    if (String(e.sender) === '') return;
+    this.report(e, { rcpt: String(e.rcpt), error, expired: false, delayedUntil: until }).then(
+      (msgid) => this.deps.worker.log.info({ event: 'delay-warning-queued', evpid: e.evpid, msgid, to: e.sender }),
+      (err: unknown) => this.deps.worker.log.error({ event: 'delay-warning-failed', evpid: e.evpid }, String(err)),
+    );
+  }
+
+  /** store a report about `e` for its sender, routed by lka; returns the report's msgid, or
+   * undefined when no rule takes it to the sender (logged) */
+  private async report(e: StoredEnvelope, failure: BounceFailure): Promise<string | undefined> {
     const { worker, spool } = this.deps;
     const sender = String(e.sender);
-    if (sender === '') {
-      worker.log.warn({ event: 'bounce-not-sent', evpid: e.evpid, rcpt: e.rcpt }, `a bounce failed (${error}): no bounce is sent for a bounce`);
-      this.deps.remove(e);
-      return;
-    }
     const lka = this.deps.lka();
     if (!lka || lka.isClosed) throw new Error('lka is not connected');
     const route = await lka.request<LkaToQueue>({ type: 'LKA_BOUNCE_ROUTE', rcpt: sender }, 10_000);
     if (route.type !== 'LKA_BOUNCE_ROUTE_OK') {
       const why = route.type === 'LKA_BOUNCE_ROUTE_FAIL' ? route.text : 'unexpected answer';
-      worker.log.error({ event: 'bounce-unroutable', evpid: e.evpid, sender }, `no rule takes the bounce to the sender (${why}); the failure was: ${error}`);
-      this.deps.remove(e);
-      return;
+      worker.log.error({ event: 'bounce-unroutable', evpid: e.evpid, sender }, `no rule takes the report to the sender (${why}); it was about: ${failure.error}`);
+      return undefined;
     }
     const original = await spool.readMessage(e.msgid);
     const hostname = serverName();
     const msgid = spool.create();
-    spool.append(
-      msgid,
-      bounceMessage({
-        hostname,
-        sender,
-        arrival: e.ctime,
-        failures: [{ rcpt: String(e.rcpt), error, expired }],
-        headers: headerBlock(original),
-        id: msgid,
-        now: new Date(),
-      }),
-    );
+    spool.append(msgid, bounceMessage({ hostname, sender, arrival: e.ctime, failures: [failure], headers: headerBlock(original), id: msgid, now: new Date() }));
     const envelopes = route.targets.map((t) => ({ action: t.action, sender: '', rcpt: sender, dest: t.dest, helo: hostname, src: 'local', tls: false, bounce: true }));
-    const stored = await spool.commit(msgid, envelopes);
-    worker.log.info({ event: 'bounce-queued', evpid: e.evpid, msgid, to: sender, expired });
-    this.deps.add(stored);
+    this.deps.add(await spool.commit(msgid, envelopes));
+    return msgid;
+  }
+
+  private async attempt(e: StoredEnvelope, error: string, expired: boolean): Promise<void> {
+    if (String(e.sender) === '') {
+      this.deps.worker.log.warn({ event: 'bounce-not-sent', evpid: e.evpid, rcpt: e.rcpt }, `a bounce failed (${error}): no bounce is sent for a bounce`);
+      this.deps.remove(e);
+      return;
+    }
+    const msgid = await this.report(e, { rcpt: String(e.rcpt), error, expired });
+    if (msgid !== undefined) this.deps.worker.log.info({ event: 'bounce-queued', evpid: e.evpid, msgid, to: e.sender, expired });
     this.deps.remove(e);
   }
 }

@@ -69,6 +69,7 @@ class Deliveries {
       ctime: e.ctime,
       ttl: action?.ttl ?? this.config().queue.ttl,
       retry: e.retry,
+      ...(typeof e.warned === 'number' ? { warned: e.warned } : {}),
     };
   }
 
@@ -114,6 +115,21 @@ class Deliveries {
   remove(e: StoredEnvelope): void {
     this.envelopes.delete(e.evpid);
     this.spool.removeEnvelope(e.msgid, e.evpid).catch((err: unknown) => this.worker.log.error({ event: 'envelope-remove-failed', evpid: e.evpid }, String(err)));
+  }
+
+  /** the envelope has waited long: warn its sender (and remember it, for a restart) */
+  warn(evpid: string): void {
+    const e = this.envelopes.get(evpid);
+    if (!e) return;
+    const updated = { ...e, warned: (typeof e.warned === 'number' ? e.warned : 0) + 1 };
+    try {
+      this.spool.updateEnvelope(updated);
+      this.envelopes.set(evpid, updated);
+    } catch (err) {
+      this.worker.log.error({ event: 'envelope-update-failed', evpid }, String(err));
+    }
+    const last = typeof e.errorline === 'string' ? e.errorline : 'temporary failure';
+    this.bouncer.warn(updated, last, e.ctime + this.scheduled(e).ttl);
   }
 
   /** the scheduler gave up on these: bounce them with their last error */
@@ -240,6 +256,7 @@ export function main(): void {
           const m = msg as SchedulerToQueue;
           if (m.type === 'SCHED_DELIVER') for (const id of m.evpids) deliveries.deliver(id);
           else if (m.type === 'SCHED_EXPIRE') deliveries.expire(m.evpids);
+          else if (m.type === 'SCHED_WARN') deliveries.warn(m.evpid);
         } else if (peer === 'mda') {
           const m = msg as MdaToQueue;
           if (m.type === 'MDA_RESULT') deliveries.finish(m.evpid, m.result, m.text);

@@ -1,7 +1,8 @@
 /**
  * scheduler: the in-memory run queue (ramqueue.ts): hands due envelopes to the queue for
  * delivery, reschedules temporary failures with OpenSMTPD's backoff, and tells the queue which
- * envelopes have expired (it bounces them).
+ * envelopes have expired (it bounces them) and which have waited past a `bounce
+ * warn-interval` (it warns their senders).
  * Privileges: runs as the daemon user (_smtpd). Peers: control, queue. Does no I/O besides
  * its peers.
  */
@@ -13,7 +14,7 @@ import { RamQueue } from './ramqueue';
 const BATCH = 256;
 
 export function main(): void {
-  runWorker('scheduler', () => {
+  runWorker('scheduler', (worker) => {
     const q = new RamQueue();
     let queue: PeerChannel | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -41,7 +42,8 @@ export function main(): void {
         run();
       },
       SCHED_RESULT: (m) => {
-        q.result(m.evpid, m.result, now());
+        const warnAfter = (worker.config as { bounceWarnInterval?: number[] }).bounceWarnInterval ?? [];
+        if (q.result(m.evpid, m.result, now(), warnAfter) && queue && !queue.isClosed) queue.send({ type: 'SCHED_WARN', evpid: m.evpid });
         arm();
       },
       PING: () => undefined,

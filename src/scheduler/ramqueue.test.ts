@@ -50,3 +50,22 @@ test('many envelopes come out by time, at most `max` at once, each once even whe
   assert.equal(new Set(all).size, n, 'each once');
   assert.equal(q.nextDue(2000), undefined, 'everything is in flight');
 });
+
+test('a delay warning is due once per warn interval, after a temporary failure past it', () => {
+  const q = new RamQueue();
+  q.add(env('w', 1000, 100_000), 1000);
+  const warnAfter = [100, 1000];
+  q.due(1000, 10);
+  assert.equal(q.result('w', 'tempfail', 1050, warnAfter), false, 'too early');
+  q.due(2000, 10);
+  assert.equal(q.result('w', 'tempfail', 1200, warnAfter), true, 'past the first interval');
+  q.due(3000, 10);
+  assert.equal(q.result('w', 'tempfail', 1300, warnAfter), false, 'warned once for it');
+  q.due(4000, 10);
+  assert.equal(q.result('w', 'tempfail', 2100, warnAfter), true, 'past the second');
+  q.due(99_000, 10);
+  assert.equal(q.result('w', 'tempfail', 50_000, warnAfter), false, 'no more intervals');
+  q.add(env('x', 1000, 100_000, 2), 5000);
+  q.due(99_000, 10);
+  assert.equal(q.result('x', 'ok', 5000, warnAfter), false, 'never after a success');
+});

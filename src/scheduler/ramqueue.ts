@@ -88,17 +88,22 @@ export class RamQueue {
     return times.length === 0 ? undefined : Math.max(0, Math.min(...times) - now);
   }
 
-  result(evpid: string, result: 'ok' | 'tempfail' | 'permfail', now: number): void {
+  /** The result of a try. After a temporary failure, true when the envelope has now waited
+   * past the next of `warnAfter` (ages in seconds, ascending): its sender is to be warned. */
+  result(evpid: string, result: 'ok' | 'tempfail' | 'permfail', now: number, warnAfter: readonly number[] = []): boolean {
     const e = this.entries.get(evpid);
-    if (!e) return;
+    if (!e) return false;
     if (result !== 'tempfail') {
       this.entries.delete(evpid);
-      return;
+      return false;
     }
-    e.env = { ...e.env, retry: e.env.retry + 1 };
+    const warned = e.env.warned ?? 0;
+    const warn = warned < warnAfter.length && now >= e.env.ctime + warnAfter[warned]!;
+    e.env = { ...e.env, retry: e.env.retry + 1, ...(warn ? { warned: warned + 1 } : {}) };
     e.next = nextTry(e.env, now);
     e.inflight = false;
     this.schedule(e);
+    return warn;
   }
 
   /** envelopes whose ttl is over (removed from the run queue) */
