@@ -18,6 +18,8 @@ export type HelperUser = Infer<typeof HelperUser>;
 
 export const ToHelper = union({
   HELPER_START: {
+    /** the parent's BUS_VERSION: a helper of another version refuses to start */
+    busVersion: int,
     user: HelperUser,
     /** the system mail spool (mbox files) and the group that may write it, if any */
     mailSpool: str,

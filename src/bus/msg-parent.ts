@@ -21,6 +21,8 @@ export const ToWorker = union({
   /** the answer to a SYSTEM_AUTH */
   SYSTEM_AUTH_RESULT: { re: int, result: AuthResult },
   WORKER_CONFIG: {
+    /** the parent's BUS_VERSION: a worker of another version refuses to start */
+    busVersion: int,
     name: lit(...WORKERS),
     config: json,
     /** who to become once started (when started as root); absent otherwise */

@@ -17,8 +17,8 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   ToWorker: [
     { type: 'PING', reqid: 1 },
     { type: 'PONG', re: 1, pid: 10, name: 'parent' },
-    { type: 'WORKER_CONFIG', name: 'lka', config: { tables: [] }, spool: '/s', socket: '/r/s.sock', trace: ['imsg'], logFormat: 'json', logFd: 1, verbose: false },
-    { type: 'WORKER_CONFIG', name: 'queue', config: {}, user: { name: '_smtpq', uid: 101, gid: 102 }, socketGid: 102, spool: '/s', socket: '/x', trace: [], logFormat: 'pretty', logFd: 2, verbose: true },
+    { type: 'WORKER_CONFIG', busVersion: 11, name: 'lka', config: { tables: [] }, spool: '/s', socket: '/r/s.sock', trace: ['imsg'], logFormat: 'json', logFd: 1, verbose: false },
+    { type: 'WORKER_CONFIG', busVersion: 11, name: 'queue', config: {}, user: { name: '_smtpq', uid: 101, gid: 102 }, socketGid: 102, spool: '/s', socket: '/x', trace: [], logFormat: 'pretty', logFd: 2, verbose: true },
     { type: 'WORKER_CHANNEL', peer: 'queue' },
     { type: 'WORKER_RELOAD', config: { any: ['thing'] } },
     { type: 'WORKER_SHUTDOWN' },
@@ -63,8 +63,8 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'SCHED_WARN', evpid: '0a1b2c3d00000001' },
   ],
   ToHelper: [
-    { type: 'HELPER_START', user: { name: 'alice', uid: 1001, gid: 1001, home: '/home/alice', system: true }, mailSpool: '/var/mail', mailGid: 8, logFormat: 'json', logFd: 1, verbose: false },
-    { type: 'HELPER_START', user: { name: 'v1', uid: 5000, gid: 5000, home: '/var/vmail/v1', system: false }, mailSpool: '/var/mail', logFormat: 'pretty', logFd: 2, verbose: true },
+    { type: 'HELPER_START', busVersion: 11, user: { name: 'alice', uid: 1001, gid: 1001, home: '/home/alice', system: true }, mailSpool: '/var/mail', mailGid: 8, logFormat: 'json', logFd: 1, verbose: false },
+    { type: 'HELPER_START', busVersion: 11, user: { name: 'v1', uid: 5000, gid: 5000, home: '/var/vmail/v1', system: false }, mailSpool: '/var/mail', logFormat: 'pretty', logFd: 2, verbose: true },
   ],
   MdaToHelper: [
     { type: 'PING', reqid: 5 },
@@ -155,9 +155,9 @@ test('garbage is rejected with the path of the first wrong field', () => {
     [{ type: 'PING' }, /reqid: expected an integer/],
     [{ type: 'PING', reqid: 1.5 }, /reqid: expected an integer/],
     [{ type: 'PING', reqid: 1, extra: true }, /extra: expected no such field/],
-    [{ type: 'WORKER_CONFIG', name: 'evil', config: {}, spool: '', socket: '', trace: [], logFormat: 'json', logFd: 2, verbose: false }, /name: expected one of/],
-    [{ type: 'WORKER_CONFIG', name: 'lka', config: {}, user: { name: 'x', uid: '0', gid: 0 }, spool: '', socket: '', trace: [], logFormat: 'json', logFd: 2, verbose: false }, /user\.uid: expected an integer/],
-    [{ type: 'WORKER_CONFIG', name: 'lka', config: {}, spool: '', socket: '', trace: [1], logFormat: 'json', logFd: 2, verbose: false }, /trace\[0\]: expected a string/],
+    [{ type: 'WORKER_CONFIG', busVersion: 11, name: 'evil', config: {}, spool: '', socket: '', trace: [], logFormat: 'json', logFd: 2, verbose: false }, /name: expected one of/],
+    [{ type: 'WORKER_CONFIG', busVersion: 11, name: 'lka', config: {}, user: { name: 'x', uid: '0', gid: 0 }, spool: '', socket: '', trace: [], logFormat: 'json', logFd: 2, verbose: false }, /user\.uid: expected an integer/],
+    [{ type: 'WORKER_CONFIG', busVersion: 11, name: 'lka', config: {}, spool: '', socket: '', trace: [1], logFormat: 'json', logFd: 2, verbose: false }, /trace\[0\]: expected a string/],
   ];
   for (const [value, re] of bad) {
     assert.throws(() => ToWorker.decode(value, ''), (e: unknown) => e instanceof DecodeError && re.test(e.message), JSON.stringify(value));

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { Channel } from './channel';
 import { CommonMessage } from './msg-workers';
 import { socketPair } from '../util/socketpair';
+import { BUS_VERSION } from './version';
 
 function tmp(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-pair-'));
@@ -25,7 +26,7 @@ async function startLka(): Promise<{ child: ChildProcess; stderr: () => string; 
   child.stdout!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const ready = new Promise<unknown>((r) => child.once('message', r));
-  child.send({ type: 'WORKER_CONFIG', name: 'lka', config: { tables: [], rules: [], actions: [], smtp: { subAddrDelim: '+' } }, spool: '/nonexistent', socket: '/nonexistent', trace: [], logFormat: 'json', logFd: 2, verbose: false });
+  child.send({ type: 'WORKER_CONFIG', busVersion: BUS_VERSION, name: 'lka', config: { tables: [], rules: [], actions: [], smtp: { subAddrDelim: '+' } }, spool: '/nonexistent', socket: '/nonexistent', trace: [], logFormat: 'json', logFd: 2, verbose: false });
   assert.deepEqual(Object.keys((await ready) as object).sort(), ['gid', 'pid', 'type', 'uid']);
   return { child, stderr: () => err, exited };
 }
@@ -56,4 +57,25 @@ test('a malformed message from the parent ends the worker too', async () => {
   w.child.send({ type: 'WORKER_RELOAD' });
   assert.equal(await w.exited, 1);
   assert.match(w.stderr(), /"event":"protocol-error".*from parent: config: expected a value/);
+});
+
+test('a worker started from code of another bus version refuses to start, and says why', async () => {
+  const child = fork(WORKER, ['lka'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  // a later parent's start message: its shape may differ, so only the version is read
+  child.send({ type: 'WORKER_CONFIG', busVersion: BUS_VERSION + 1, name: 'lka', somethingNew: true });
+  assert.equal(await exited, 1);
+  assert.match(err, new RegExp(`version-mismatch: this process runs tsmtpd code of bus version ${BUS_VERSION}, the running daemon version ${BUS_VERSION + 1}: .*restart smtpd`));
+});
+
+test('a delivery helper of another bus version refuses to start, and says why', async () => {
+  const child = fork(WORKER, ['deliver'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  child.send({ type: 'HELPER_START', busVersion: BUS_VERSION - 1 });
+  assert.equal(await exited, 1);
+  assert.match(err, /smtpd: deliver: this process runs tsmtpd code of bus version \d+, the running daemon version \d+: .*restart smtpd/);
 });

@@ -16,6 +16,7 @@ import { ToParent, ToWorker } from './msg-parent';
 import { decoderFor, type PeerMessage } from './msg-workers';
 import { DecodeError, dispatch, type Handlers } from './schema';
 import type { WorkerName } from './topology';
+import { foreignBusVersion, versionMismatchText } from './version';
 
 export type PeerChannel = Channel<PeerMessage, PeerMessage>;
 type ConfigMsg = Extract<ToWorker, { type: 'WORKER_CONFIG' }>;
@@ -187,6 +188,8 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
   };
 
   process.on('message', (raw: unknown, handle: unknown) => {
+    const theirs = foreignBusVersion(raw);
+    if (theirs !== undefined) fatal('version-mismatch', new Error(versionMismatchText(theirs)));
     let msg: ToWorker;
     try {
       msg = ToWorker.decode(raw, '');

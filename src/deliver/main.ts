@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { Channel } from '../bus/channel';
 import { HelperToMda, MdaToHelper, ToHelper } from '../bus/msg-deliver';
 import { DecodeError } from '../bus/schema';
+import { foreignBusVersion, versionMismatchText } from '../bus/version';
 import { createLogger, type Logger } from '../log/logger';
 import { deliverToMaildir, maildirPath } from '../mail/maildir';
 import { deliverToMbox } from '../mail/mbox';
@@ -61,6 +62,11 @@ export function main(): void {
   process.title = 'smtpd: deliver';
   for (const sig of ['SIGINT', 'SIGHUP'] as const) process.on(sig, () => undefined);
   process.once('message', (raw: unknown, handle: unknown) => {
+    const theirs = foreignBusVersion(raw);
+    if (theirs !== undefined) {
+      process.stderr.write(`smtpd: deliver: ${versionMismatchText(theirs)}\n`);
+      process.exit(1);
+    }
     let start: Start;
     try {
       start = ToHelper.decode(raw, '');

@@ -16,6 +16,7 @@ import type { Logger } from '../log/logger';
 import { ToParent, type ToWorker } from '../bus/msg-parent';
 import { DecodeError } from '../bus/schema';
 import { PAIRS, WORKERS, type WorkerName } from '../bus/topology';
+import { BUS_VERSION } from '../bus/version';
 import type { Config } from '../parse/config';
 import { configFor } from './config-parts';
 import type { DaemonOptions } from './options';
@@ -127,6 +128,7 @@ export class Daemon {
     const user = this.identityOf(name);
     this.send(w, {
       type: 'WORKER_CONFIG',
+      busVersion: BUS_VERSION,
       name,
       config: configFor(name, this.config, o.sessions),
       spool: o.spool,

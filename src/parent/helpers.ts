@@ -9,6 +9,7 @@
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { ToHelper } from '../bus/msg-deliver';
+import { BUS_VERSION } from '../bus/version';
 import type { Logger } from '../log/logger';
 import type { Table } from '../parse/config';
 import { socketPair } from '../util/socketpair';
@@ -86,6 +87,7 @@ export class DeliveryHelpers {
     child.on('error', (e) => this.deps.log.error({ event: 'helper-error', user: user.name }, e.message));
     const start: ToHelper = {
       type: 'HELPER_START',
+      busVersion: BUS_VERSION,
       user: { name: user.name, uid: user.uid, gid: user.gid, home: user.home, system: user.system },
       mailSpool: this.deps.mailSpool,
       ...(this.mailGid !== undefined ? { mailGid: this.mailGid } : {}),
