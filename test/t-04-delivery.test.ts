@@ -69,7 +69,7 @@ test('a message to a local user (and to an alias of it) is in the Maildir, owned
   const files = await waitFiles(path.join(maildir, 'new'), 2);
   for (const f of files) {
     const text = fs.readFileSync(f, 'latin1');
-    assert.match(text, /^Received: from client\.test \(unknown \[127\.0\.0\.1\]\)\r\n\tby \S+ \(tsmtpd\) with ESMTP id [0-9a-f]{8};\r\n\t[^\r]+\r\n/);
+    assert.match(text, new RegExp(`^Delivered-To: ${user.name}@local\\.test\\r\\nReceived: from client\\.test \\(unknown \\[127\\.0\\.0\\.1\\]\\)\\r\\n\\tby \\S+ \\(tsmtpd\\) with ESMTP id [0-9a-f]{8};\\r\\n\\t[^\\r]+\\r\\n`));
     assert.ok(text.endsWith(body));
     const st = fs.statSync(f);
     assert.equal(st.uid, user.uid);
@@ -187,4 +187,21 @@ test('userbase table users: delivered as the uid:gid of the table into its home;
   send(port, ['rootish@virt.test'], 'Subject: root\r\n\r\nnever as root\r\n');
   await d.waitLog(/mda\[\d+\] info failed .*rcpt=rootish@virt\.test .*never delivered as root/);
   assert.deepEqual(fs.readdirSync(rootHome), [], 'nothing written for the root entry');
+});
+
+test('D06: a message that already carries Delivered-To for its destination is not delivered again (loop)', async () => {
+  assertRoot();
+  const user = ensureUserWithHome('tsmtpd-alice');
+  const maildir = path.join(user.home, 'Maildir');
+  fs.rmSync(maildir, { recursive: true, force: true });
+  const port = await freePort();
+  const d = await startDaemon({ conf: conf(port, user.name), args: ['--user', 'nobody', '--queue-user', 'nobody'] });
+  runs.push(d);
+  await d.waitHealthy();
+  send(port, [`${user.name}@local.test`], `Delivered-To: ${user.name}@local.test\r\nSubject: looping\r\n\r\nagain\r\n`);
+  await d.waitLog(new RegExp(`mda\\[\\d+\\] info failed .*rcpt=${user.name}@local\\.test .*554 5\\.4\\.6 Loop detected`));
+  send(port, [`${user.name}@local.test`], 'Delivered-To: someone-else@local.test\r\nSubject: passing by\r\n\r\nfine\r\n');
+  const [file] = await waitFiles(path.join(maildir, 'new'), 1);
+  assert.match(fs.readFileSync(file!, 'latin1'), /Subject: passing by/);
+  assert.equal(fs.readdirSync(path.join(maildir, 'new')).length, 1, 'the looping message was not delivered');
 });

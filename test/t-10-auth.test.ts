@@ -71,6 +71,7 @@ function spoolEnvelopes(): Record<string, unknown>[] {
 before(async () => {
   assertRoot();
   carol = ensureUserWithHome(SYSTEM_USER);
+  fs.rmSync(path.join(carol.home, 'Maildir'), { recursive: true, force: true }); // no mail of an earlier run
   execFileSync('chpasswd', ['-c', 'SHA512'], { input: `${SYSTEM_USER}:${SYSTEM_PASSWORD}\n` });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-auth-'));
   fs.chmodSync(dir, 0o755);
@@ -117,7 +118,7 @@ test('swaks: AUTH PLAIN and LOGIN after STARTTLS deliver; the Received header sa
   for (const user of ['alice', 'bob']) {
     const b = bodies.find((x) => x.includes(`From: ${user}@local.test`));
     assert.ok(b, `${user}'s message delivered`);
-    assert.match(b, /^Received: from \S+ \(unknown \[127\.0\.1\.1\]\)\r\n\tby \S+ \(tsmtpd\) with ESMTPSA id [0-9a-f]{8}\r\n\t\(TLSv1\.[23]:[A-Z0-9_-]+:\d+:NO auth=yes user=(alice|bob)\)\r\n\tfor </);
+    assert.match(b, /^Delivered-To: tsmtpd-carol@local\.test\r\nReceived: from \S+ \(unknown \[127\.0\.1\.1\]\)\r\n\tby \S+ \(tsmtpd\) with ESMTPSA id [0-9a-f]{8}\r\n\t\(TLSv1\.[23]:[A-Z0-9_-]+:\d+:NO auth=yes user=(alice|bob)\)\r\n\tfor </);
     assert.match(b, new RegExp(`auth=yes user=${user}\\)`));
   }
 });

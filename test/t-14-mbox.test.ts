@@ -67,7 +67,7 @@ test('mbox: the mailbox is created 0600 for the user and each message appended; 
   assert.equal(st.mode & 0o777, 0o600);
   assert.deepEqual(fs.readdirSync(spool), [USER], 'no lock left behind');
   const text = fs.readFileSync(box, 'latin1');
-  assert.match(text, /^From sender@remote\.test \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\nReceived: /);
+  assert.match(text, /^From sender@remote\.test \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\nDelivered-To: tsmtpd-erin@local\.test\nReceived: /);
   assert.match(text, /^>From evil@x Thu Jan {2}1 00:00:00 2025$/m);
   assert.ok(!text.includes('\r'), 'LF line ends');
   const py = `import mailbox\nfor m in mailbox.mbox(${JSON.stringify(box)}):\n    print(repr(m['Subject']))`;

@@ -10,6 +10,7 @@ import type { DeliveryEnvelope, QueueToMda } from '../bus/msg-queue-mda';
 import { dispatch, type Handlers } from '../bus/schema';
 import { perChannel, runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
 import { parseAddress, stripSubaddress } from '../mail/address';
+import { hasDeliveredTo, withDeliveredTo } from '../mail/delivered-to';
 import { Helpers, type Outcome } from './helpers';
 
 /** The part of the configuration mda receives (see parent/config-parts.ts). */
@@ -24,12 +25,14 @@ async function deliver(worker: WorkerContext, helpers: Helpers, action: LocalAct
   if (method.type !== 'maildir' && method.type !== 'mbox') {
     return { result: 'tempfail', text: `451 4.3.0 ${method.type} delivery is not available yet` };
   }
+  if (hasDeliveredTo(content, dest)) return { result: 'permfail', text: `554 5.4.6 Loop detected: already delivered to ${dest}` };
+  const stamped = withDeliveredTo(content, dest);
   const name = action.user ?? stripSubaddress(parseAddress(dest).user, (worker.config as MdaConfig).subAddrDelim ?? '+').user;
   const user = { name, userbase: action.userbase };
   try {
-    if (method.type === 'mbox') return await helpers.mbox(user, sender, content, DELIVERY_TIMEOUT_MS);
+    if (method.type === 'mbox') return await helpers.mbox(user, sender, stamped, DELIVERY_TIMEOUT_MS);
     const subAddrDelim = (worker.config as MdaConfig).subAddrDelim ?? '+';
-    return await helpers.maildir(user, method.path, method.junk, { sender, rcpt, dest, subAddrDelim }, content, DELIVERY_TIMEOUT_MS);
+    return await helpers.maildir(user, method.path, method.junk, { sender, rcpt, dest, subAddrDelim }, stamped, DELIVERY_TIMEOUT_MS);
   } catch (e) {
     return { result: 'tempfail', text: `451 4.3.0 ${(e as Error).message}` };
   }
