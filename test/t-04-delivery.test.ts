@@ -54,7 +54,8 @@ function queued(run: DaemonRun): string[] {
   return fs.existsSync(q) ? fs.readdirSync(q).flatMap((b) => fs.readdirSync(path.join(q, b))) : [];
 }
 
-test('a message to a local user (and to an alias of it) is in the Maildir, owned by the user, mode 0600, written by a helper running as the user', async () => {
+/** a daemon of its own delivering to tsmtpd-alice, whose Maildir starts empty */
+async function aliceDaemon(): Promise<{ user: { name: string; uid: number; home: string }; maildir: string; port: number; d: DaemonRun }> {
   assertRoot();
   const user = ensureUserWithHome('tsmtpd-alice');
   const maildir = path.join(user.home, 'Maildir');
@@ -63,6 +64,11 @@ test('a message to a local user (and to an alias of it) is in the Maildir, owned
   const d = await startDaemon({ conf: conf(port, user.name), args: ['--user', 'nobody', '--queue-user', 'nobody'] });
   runs.push(d);
   await d.waitHealthy();
+  return { user, maildir, port, d };
+}
+
+test('a message to a local user (and to an alias of it) is in the Maildir, owned by the user, mode 0600, written by a helper running as the user', async () => {
+  const { user, maildir, port, d } = await aliceDaemon();
   await d.waitLog(/smtp-listening/);
   const body = 'From: s@remote.test\r\nSubject: delivery\r\n\r\nhello alice\r\n';
   send(port, [`${user.name}@local.test`, 'postmaster@local.test'], body);
@@ -190,14 +196,7 @@ test('userbase table users: delivered as the uid:gid of the table into its home;
 });
 
 test('D06: a message that already carries Delivered-To for its destination is not delivered again (loop)', async () => {
-  assertRoot();
-  const user = ensureUserWithHome('tsmtpd-alice');
-  const maildir = path.join(user.home, 'Maildir');
-  fs.rmSync(maildir, { recursive: true, force: true });
-  const port = await freePort();
-  const d = await startDaemon({ conf: conf(port, user.name), args: ['--user', 'nobody', '--queue-user', 'nobody'] });
-  runs.push(d);
-  await d.waitHealthy();
+  const { user, maildir, port, d } = await aliceDaemon();
   send(port, [`${user.name}@local.test`], `Delivered-To: ${user.name}@local.test\r\nSubject: looping\r\n\r\nagain\r\n`);
   await d.waitLog(new RegExp(`mda\\[\\d+\\] info failed .*rcpt=${user.name}@local\\.test .*554 5\\.4\\.6 Loop detected`));
   send(port, [`${user.name}@local.test`], 'Delivered-To: someone-else@local.test\r\nSubject: passing by\r\n\r\nfine\r\n');
