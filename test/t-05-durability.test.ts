@@ -23,12 +23,26 @@ interface Call {
   line: string;
 }
 
+/** strace's lines, one per call: a call another thread interrupted (`fsync(12 <unfinished
+ * ...>` then `<... fsync resumed>) = 0`) is joined back, at the time it returned */
 function parseTrace(file: string): Call[] {
   const out: Call[] = [];
+  const unfinished = new Map<number, string>();
   for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
     const m = /^(\d+)\s+(\d\d):(\d\d):(\d\d\.\d+) (.*)$/.exec(line);
     if (!m) continue;
-    out.push({ pid: Number(m[1]), t: Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]), line: m[5]! });
+    const pid = Number(m[1]);
+    let text = m[5]!;
+    if (text.endsWith(' <unfinished ...>')) {
+      unfinished.set(pid, text.slice(0, -' <unfinished ...>'.length));
+      continue;
+    }
+    const resumed = /^<\.\.\. \w+ resumed>(.*)$/.exec(text);
+    if (resumed && unfinished.has(pid)) {
+      text = unfinished.get(pid)! + resumed[1]!;
+      unfinished.delete(pid);
+    }
+    out.push({ pid, t: Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]), line: text });
   }
   return out;
 }
