@@ -204,3 +204,12 @@ test('D06: a message that already carries Delivered-To for its destination is no
   assert.match(fs.readFileSync(file!, 'latin1'), /Subject: passing by/);
   assert.equal(fs.readdirSync(path.join(maildir, 'new')).length, 1, 'the looping message was not delivered');
 });
+
+test('mail for root is never delivered as root: it waits, with a clear reason, for root to be an alias', async () => {
+  const { port, d } = await aliceDaemon();
+  send(port, ['root@local.test'], 'Subject: for root\r\n\r\nx\r\n');
+  await d.waitLog(/mda\[\d+\] info deferred .*rcpt=root@local\.test .*no delivery as root: make root an alias of a user/);
+  await d.waitLog(/root-delivery-refused/);
+  const ps = spawnSync('ps', ['-o', 'user=,args=', '-e'], { encoding: 'utf8' }).stdout;
+  assert.ok(!/^root\s+smtpd: deliver/m.test(ps), 'no helper runs as root');
+});

@@ -72,6 +72,11 @@ export class DeliveryHelpers {
       const found = lookupUserCached(userName);
       user = found ? { ...found, system: true } : undefined;
       if (!user) return { ok: false, result: 'permfail', text: `550 5.1.1 no such user ${userName}` };
+      if (user.uid === 0) {
+        // a helper never runs as root: root's mail waits until root is an alias of a user
+        this.deps.log.warn({ event: 'root-delivery-refused', user: userName }, 'mail for root is not delivered as root: add "root: someone" to the aliases');
+        return { ok: false, result: 'tempfail', text: '451 4.3.0 no delivery as root: make root an alias of a user (aliases(5))' };
+      }
     } else {
       const got = fromUserbase(this.deps.tables(), userbase, userName);
       if (typeof got === 'string') return { ok: false, result: 'permfail', text: `550 5.1.1 ${got}` };
