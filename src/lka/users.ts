@@ -13,6 +13,6 @@ export class Users {
       const v = this.tables().lookup(userbase, user);
       return v !== undefined && /^\d+:\d+:\//.test(v);
     }
-    return /^[a-z_][a-z0-9_.-]*\$?$/i.test(user) && lookupUserCached(user) !== undefined;
+    return lookupUserCached(user) !== undefined;
   }
 }

@@ -91,8 +91,4 @@ export class Helpers {
   mbox(user: Recipient, sender: string, content: Buffer, timeoutMs: number): Promise<Outcome> {
     return this.send(user, content, timeoutMs, (stream) => ({ type: 'DELIVER_MBOX', stream, sender }));
   }
-
-  closeAll(): void {
-    for (const e of this.open.values()) e.channel.close();
-  }
 }

@@ -13,7 +13,7 @@ import { BUS_VERSION } from '../bus/version';
 import type { Logger } from '../log/logger';
 import type { Table } from '../parse/config';
 import { socketPair } from '../util/socketpair';
-import { lookupUserCached } from '../util/users';
+import { isLoginName, lookupUserCached } from '../util/users';
 
 export type HelperOpen = { ok: true; socket: Socket } | { ok: false; result: 'tempfail' | 'permfail'; text: string };
 
@@ -56,8 +56,6 @@ function mailGroup(): number | undefined {
   }
 }
 
-/** a login name as the system spells them: never an option or a path */
-const USER_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,31}$/;
 
 export class DeliveryHelpers {
   private readonly children = new Set<ChildProcess>();
@@ -66,7 +64,7 @@ export class DeliveryHelpers {
   constructor(private readonly deps: HelperDeps) {}
 
   async open(userName: string, userbase: string): Promise<HelperOpen> {
-    if (!USER_RE.test(userName)) return { ok: false, result: 'permfail', text: `550 5.1.1 no such user ${userName.slice(0, 64)}` };
+    if (!isLoginName(userName)) return { ok: false, result: 'permfail', text: `550 5.1.1 no such user ${userName.slice(0, 64)}` };
     let user: Identity | undefined;
     if (userbase === '<getpwnam>') {
       const found = lookupUserCached(userName);

@@ -8,11 +8,9 @@
  */
 import { execFile } from 'node:child_process';
 import { verifyPassword } from '../mail/crypt';
+import { isLoginName } from '../util/users';
 
 export type SystemAuthResult = 'ok' | 'fail' | 'tempfail';
-
-/** a portable login name (POSIX with the usual extensions), never an option to getent */
-const USER_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,31}$/;
 
 function shadowHash(user: string): Promise<string | undefined | Error> {
   return new Promise((resolve) => {
@@ -26,7 +24,7 @@ function shadowHash(user: string): Promise<string | undefined | Error> {
 }
 
 export async function checkSystemPassword(user: string, password: string): Promise<SystemAuthResult> {
-  if (!USER_RE.test(user) || password.length === 0) return 'fail';
+  if (!isLoginName(user) || password.length === 0) return 'fail';
   const hash = await shadowHash(user);
   if (hash instanceof Error) return 'tempfail';
   if (hash === undefined) return 'fail';

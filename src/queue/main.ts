@@ -117,17 +117,25 @@ class Deliveries {
     this.spool.removeEnvelope(e.msgid, e.evpid).catch((err: unknown) => this.worker.log.error({ event: 'envelope-remove-failed', evpid: e.evpid }, String(err)));
   }
 
+  /** rewrite an envelope with these fields, on disk and here; a failure is logged and the
+   * envelope kept as it was */
+  private update(e: StoredEnvelope, fields: Record<string, unknown>): StoredEnvelope {
+    const updated = { ...e, ...fields };
+    try {
+      this.spool.updateEnvelope(updated);
+      this.envelopes.set(e.evpid, updated);
+      return updated;
+    } catch (err) {
+      this.worker.log.error({ event: 'envelope-update-failed', evpid: e.evpid }, String(err));
+      return e;
+    }
+  }
+
   /** the envelope has waited long: warn its sender (and remember it, for a restart) */
   warn(evpid: string): void {
     const e = this.envelopes.get(evpid);
     if (!e) return;
-    const updated = { ...e, warned: (typeof e.warned === 'number' ? e.warned : 0) + 1 };
-    try {
-      this.spool.updateEnvelope(updated);
-      this.envelopes.set(evpid, updated);
-    } catch (err) {
-      this.worker.log.error({ event: 'envelope-update-failed', evpid }, String(err));
-    }
+    const updated = this.update(e, { warned: (typeof e.warned === 'number' ? e.warned : 0) + 1 });
     const last = typeof e.errorline === 'string' ? e.errorline : 'temporary failure';
     this.bouncer.warn(updated, last, e.ctime + this.scheduled(e).ttl);
   }
@@ -146,21 +154,9 @@ class Deliveries {
   finish(evpid: string, result: 'ok' | 'tempfail' | 'permfail', text: string): void {
     this.atMda.delete(evpid);
     const e = this.envelopes.get(evpid);
-    if (e) {
-      try {
-        if (result === 'tempfail') {
-          const updated = { ...e, retry: e.retry + 1, lasttry: Math.floor(Date.now() / 1000), errorline: text };
-          this.spool.updateEnvelope(updated);
-          this.envelopes.set(evpid, updated);
-        } else if (result === 'permfail') {
-          this.bouncer.bounce(e, text, false);
-        } else {
-          this.remove(e);
-        }
-      } catch (err) {
-        this.worker.log.error({ event: 'envelope-update-failed', evpid }, String(err));
-      }
-    }
+    if (e && result === 'tempfail') this.update(e, { retry: e.retry + 1, lasttry: Math.floor(Date.now() / 1000), errorline: text });
+    else if (e && result === 'permfail') this.bouncer.bounce(e, text, false);
+    else if (e) this.remove(e);
     this.report(evpid, result, text);
   }
 }

@@ -74,8 +74,18 @@ let spoolLow = false;
 const clients = new ClientCounts();
 setInterval(() => authLimits.prune(), 60_000).unref();
 
+/** an IPv4 address as itself, not IPv4-mapped IPv6 (`::ffff:1.2.3.4`) */
+function plainAddress(a: string): string {
+  return a.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
+}
+
 function clientIp(s: SMTPServerSession): string {
-  return s.remoteAddress.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
+  return plainAddress(s.remoteAddress);
+}
+
+/** MAIL FROM's address ('' for the null sender or before MAIL) */
+function envelopeSender(s: SMTPServerSession): string {
+  return s.envelope.mailFrom ? s.envelope.mailFrom.address : '';
 }
 
 class Inbound {
@@ -87,9 +97,10 @@ class Inbound {
     private readonly nameFor: (localAddress: string) => string,
   ) {}
 
-  private peer(name: 'lka' | 'queue') {
+  /** the channel to lka or the queue; without one, `cb` gets 421 4.3.0 and undefined is returned */
+  private peer(name: 'lka' | 'queue', cb: (err: Error) => void) {
     const ch = this.worker.peers.get(name);
-    if (!ch) throw replyError(421, '4.3.0', 'Service temporarily unavailable');
+    if (!ch) cb(replyError(421, '4.3.0', 'Service temporarily unavailable'));
     return ch;
   }
 
@@ -120,12 +131,8 @@ class Inbound {
       this.worker.log.warn({ event: 'auth-rate-limited', ip, user });
       return cb(replyError(454, '4.7.0', 'Too many authentication failures, try again later'));
     }
-    let lka;
-    try {
-      lka = this.peer('lka');
-    } catch (e) {
-      return cb(e as Error);
-    }
+    const lka = this.peer('lka', cb);
+    if (!lka) return;
     const table = this.listener.authTable;
     const ask = { type: 'LKA_AUTH' as const, user, password: auth.password ?? '', ...(table !== undefined ? { table } : {}) };
     lka.request<LkaToSmtp>(ask, 15_000).then(
@@ -160,12 +167,8 @@ class Inbound {
     if (st.mails >= this.config.smtp.maxMails) return cb(replyError(452, '4.5.3', 'Too many messages sent'));
     const senders = this.listener.senders;
     if (!senders || user === undefined) return cb();
-    let lka;
-    try {
-      lka = this.peer('lka');
-    } catch (e) {
-      return cb(e as Error);
-    }
+    const lka = this.peer('lka', cb);
+    if (!lka) return;
     lka.request<LkaToSmtp>({ type: 'LKA_SENDER', table: senders.table, user, mailFrom: address.address }).then(
       (r) => {
         const result = r.type === 'LKA_SENDER_RESULT' ? r.result : 'tempfail';
@@ -187,13 +190,9 @@ class Inbound {
     if (problem) return cb(replyError(problem.code, problem.esc, problem.text));
     const st = state(s);
     if (st.targets.size >= this.config.smtp.maxRcpt) return cb(replyError(452, '4.5.3', 'Too many recipients'));
-    let lka;
-    try {
-      lka = this.peer('lka');
-    } catch (e) {
-      return cb(e as Error);
-    }
-    const mailFrom = s.envelope.mailFrom ? s.envelope.mailFrom.address : '';
+    const lka = this.peer('lka', cb);
+    if (!lka) return;
+    const mailFrom = envelopeSender(s);
     lka.request<LkaToSmtp>({ type: 'LKA_RCPT', session: this.sessionInfo(s), mailFrom, rcpt: address }).then(
       (r) => {
         if (r.type === 'LKA_RCPT_OK') {
@@ -219,12 +218,11 @@ class Inbound {
 
   private async receive(stream: SMTPServerDataStream, s: SMTPServerSession): Promise<string> {
     const drain = () => new Promise<void>((r) => stream.on('end', r).resume());
-    let queue;
-    try {
-      queue = this.peer('queue');
-    } catch (e) {
+    let unavailable: Error | undefined;
+    const queue = this.peer('queue', (e) => (unavailable = e));
+    if (!queue) {
       await drain();
-      throw e;
+      throw unavailable;
     }
     const created = await queue.request<QueueToSmtp>({ type: 'QUEUE_MSG_CREATE' }).catch(() => undefined);
     if (created?.type !== 'QUEUE_MSG_CREATED') {
@@ -253,11 +251,11 @@ class Inbound {
     queue.sendBytes(id, Buffer.from(header));
     // submissions (authenticated sessions) get a Message-ID when they have none, and with
     // senders ... masquerade their From header is the envelope sender
-    const sender = s.envelope.mailFrom ? s.envelope.mailFrom.address : '';
-    const masquerade = this.listener.senders?.masquerade === true && sender !== '';
+    const mailFrom = envelopeSender(s);
+    const masquerade = this.listener.senders?.masquerade === true && mailFrom !== '';
     const gate =
       authUser(s) !== undefined
-        ? new HeaderGate({ messageId: () => newMessageId(msgid, this.nameFor(s.localAddress)), ...(masquerade ? { from: sender } : {}) })
+        ? new HeaderGate({ messageId: () => newMessageId(msgid, this.nameFor(s.localAddress)), ...(masquerade ? { from: mailFrom } : {}) })
         : undefined;
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -279,7 +277,6 @@ class Inbound {
     if (check.bareNewline) throw abort(550, '5.5.2', 'Message contains a bare CR or LF: lines must end with CRLF');
     if (check.hops >= MAX_HOPS) throw abort(554, '5.4.6', 'Loop detected: too many Received headers');
     if (masquerade && gate?.tooLong) throw abort(552, '5.3.4', 'Header section too long to check the From header');
-    const mailFrom = s.envelope.mailFrom ? s.envelope.mailFrom.address : '';
     const envelopes: EnvelopeIn[] = [];
     const { socket: _socket, ...client } = this.sessionInfo(s);
     for (const { rcpt, targets } of st.targets.values()) {
@@ -299,7 +296,7 @@ function serverFor(worker: WorkerContext, l: InetListener, config: SmtpConfig, c
   const name = l.hostname ?? serverName();
   const byAddress = l.hostnames !== undefined ? config.tables?.find((t) => t.name === l.hostnames) : undefined;
   const nameFor = (local: string) => {
-    const addr = local.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
+    const addr = plainAddress(local);
     const hit = byAddress?.kind === 'static' && byAddress.type === 'mapping' ? byAddress.pairs.find(([k]) => k === addr) : undefined;
     return hit ? hit[1] : name;
   };

@@ -24,8 +24,15 @@ export function lookupUserCached(name: string): SystemUser | undefined {
   return user;
 }
 
-/** The user, or undefined when there is no such user. */
+/** A login name as systems spell them (a trailing `$` for machine accounts): never an
+ * option to a command, never a path. */
+export function isLoginName(name: string): boolean {
+  return /^[A-Za-z0-9_][A-Za-z0-9._-]{0,31}\$?$/.test(name);
+}
+
+/** The user, or undefined when there is no such user (or `name` is no login name). */
 export function lookupUser(name: string): SystemUser | undefined {
+  if (!isLoginName(name)) return undefined;
   let line: string;
   try {
     line = execFileSync('getent', ['passwd', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
