@@ -5,7 +5,10 @@
  * with the pair's decoder before any handler sees them. Requests carry a `reqid` and their
  * replies an `re`: `request()` resolves with the reply, or rejects on timeout or close.
  * Backpressure: `send()` returns false when the socket's buffer is full and `drained()` waits
- * for it to empty. A frame that cannot be decoded is a protocol error: the channel is closed
+ * for it to empty. Frames sent in one turn of the event loop leave in one write (flushed by
+ * setImmediate, or at once past BATCH_BYTES): under load, one system call carries many
+ * messages, and the peer reads them in one chunk. Pending frames are flushed when the process
+ * exits. A frame that cannot be decoded is a protocol error: the channel is closed
  * and `onError` is told (a daemon worker then exits; the control worker drops that client).
  * Tracing (`-T imsg`): one log line per message in each direction.
  * Peers: any two processes of the topology, or smtpctl and the control worker.
@@ -34,6 +37,15 @@ export type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> 
 
 const TRACE_MAX = 300;
 
+/** pending output is written at once when it reaches this size */
+export const BATCH_BYTES = 64 * 1024;
+
+/** channels with frames not written yet: flushed at process exit */
+const unflushed = new Set<{ flush(): void }>();
+process.on('exit', () => {
+  for (const c of unflushed) c.flush();
+});
+
 export class Channel<In extends { type: string }, Out extends { type: string }> {
   private readonly reader: FrameReader;
   private readonly pending = new Map<number, { resolve: (m: In) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
@@ -43,6 +55,9 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
   private bytesHandler?: (id: number, bytes: Buffer) => void;
   private errorHandler: (err: Error) => void = () => undefined;
   private closeHandlers: (() => void)[] = [];
+  private out: Buffer[] = [];
+  private outBytes = 0;
+  private readonly flushSoon = () => this.flush();
 
   constructor(private readonly opts: ChannelOptions<In>) {
     this.reader = new FrameReader(opts.maxFrame ?? DEFAULT_MAX_FRAME);
@@ -80,7 +95,7 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
   /** Send raw bytes of stream `id`, in order with the messages; false: wait for drained(). */
   sendBytes(id: number, bytes: Buffer): boolean {
     if (this.closed) throw new ChannelClosed(`channel to ${this.opts.peer} is closed`);
-    return this.opts.socket.write(encodeBytes(id, bytes));
+    return this.enqueue(encodeBytes(id, bytes));
   }
 
   /** a protocol error: a bad frame or an undecodable message (the channel is then closed) */
@@ -98,10 +113,32 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
   send(msg: Out): boolean {
     if (this.closed) throw new ChannelClosed(`channel to ${this.opts.peer} is closed`);
     this.traceLine('->', msg);
-    return this.opts.socket.write(encodeJson(msg));
+    return this.enqueue(encodeJson(msg));
+  }
+
+  private enqueue(frame: Buffer): boolean {
+    this.out.push(frame);
+    this.outBytes += frame.length;
+    if (this.outBytes >= BATCH_BYTES) this.flush();
+    else if (this.out.length === 1) {
+      unflushed.add(this);
+      setImmediate(this.flushSoon);
+    }
+    return !(this.opts.socket as Duplex & { writableNeedDrain?: boolean }).writableNeedDrain;
+  }
+
+  /** write the pending frames now, in one write */
+  flush(): void {
+    if (this.out.length === 0) return;
+    const data = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
+    this.out = [];
+    this.outBytes = 0;
+    unflushed.delete(this);
+    if (!this.opts.socket.destroyed) this.opts.socket.write(data);
   }
 
   drained(): Promise<void> {
+    this.flush();
     const s = this.opts.socket as Duplex & { writableNeedDrain?: boolean };
     if (!s.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => s.once('drain', () => resolve()));
@@ -128,6 +165,7 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
   }
 
   close(): void {
+    this.flush();
     this.opts.socket.end();
     this.shutdown(new ChannelClosed(`channel to ${this.opts.peer} closed`));
   }
@@ -174,6 +212,9 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
   private shutdown(reason: Error): void {
     if (this.closed) return;
     this.closed = true;
+    this.out = [];
+    this.outBytes = 0;
+    unflushed.delete(this);
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
       p.reject(reason);

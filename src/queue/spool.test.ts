@@ -48,3 +48,21 @@ test('a message written in several pieces is read back from disk, whole', async 
   fs.appendFileSync(path.join(s.root, 'queue', msgid.slice(0, 2), msgid, 'message'), 'X');
   assert.equal((await s.readMessage(msgid)).length, big.length + 1, 'from disk (no partial copy kept)');
 });
+
+test('a failed file operation in a spool thread reaches the commit with its errno code, and nothing is left behind', async () => {
+  const s = spool();
+  fs.rmSync(path.join(s.root, 'incoming'), { recursive: true });
+  const msgid = s.create();
+  s.append(msgid, Buffer.from('Subject: lost\r\n\r\nx\r\n'));
+  await assert.rejects(s.commit(msgid, [env]), { code: 'ENOENT' });
+  assert.ok(!fs.existsSync(path.join(s.root, 'queue', msgid.slice(0, 2), msgid)));
+  assert.equal(s.isOpen(msgid), false);
+});
+
+test('an aborted message that was partly written leaves no file', async () => {
+  const s = spool();
+  const msgid = s.create();
+  s.append(msgid, Buffer.alloc(FLUSH_BYTES, 0x62));
+  await s.abort(msgid);
+  assert.deepEqual(fs.readdirSync(path.join(s.root, 'incoming')), []);
+});
