@@ -8,17 +8,15 @@
  * Removals are not fsynced: a removal lost in a crash means a delivery done again (at least
  * once), never a message lost.
  * Speed: the body is gathered in memory and written in pieces of FLUSH_BYTES (a small message
- * in one write at commit); writes, commits and removals are jobs for the spool threads
- * (spool-io.ts), one round trip each, and the threads' fsyncs overlap so that the disk commits
- * concurrent messages together.
+ * in one write at commit), and every file operation of the hot path is asynchronous, so the
+ * fsyncs of concurrent messages overlap on libuv's thread pool (the parent gives the queue a
+ * larger one) and the disk commits them together.
  * Files are 0600, directories 0700. Only the queue process touches the spool.
  */
 import { randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { fsyncDir } from './spool-io';
-import { ownBytes, SpoolIo } from './spool-io-pool';
 
 export const ENVELOPE_VERSION = 1;
 
@@ -37,14 +35,36 @@ function hex32(): string {
   return randomInt(0, 2 ** 32).toString(16).padStart(8, '0');
 }
 
+function ignoreMissing(e: NodeJS.ErrnoException): void {
+  if (e.code !== 'ENOENT') throw e;
+}
+
 /** a message body is written to disk in pieces of this size (or at once at commit) */
 export const FLUSH_BYTES = 256 * 1024;
+
+async function fsyncDirAsync(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 interface Incoming {
   readonly msgid: string;
   readonly dir: string;
-  /** the message file (and its directory) exist: made by the first write */
-  created: boolean;
+  /** the message file, opened (with its directory made) at the first write */
+  file?: fsp.FileHandle;
   /** body bytes not written yet */
   chunks: Buffer[];
   buffered: number;
@@ -53,6 +73,8 @@ interface Incoming {
   writing: Promise<void>;
   /** the first write error: the commit fails with it */
   error?: unknown;
+  /** the whole message, when it was written in one piece (kept for its delivery) */
+  whole?: Buffer;
 }
 
 /** Bodies of recently committed messages, so that their delivery does not read them back from
@@ -89,7 +111,6 @@ class RecentBodies {
 export class Spool {
   private readonly incoming = new Map<string, Incoming>();
   private readonly recent = new RecentBodies();
-  private readonly io = new SpoolIo();
 
   constructor(
     readonly root: string,
@@ -137,7 +158,7 @@ export class Spool {
       const msgid = hex32();
       if (this.incoming.has(msgid) || fs.existsSync(path.join(this.bucket(msgid), msgid))) continue;
       const dir = path.join(this.root, 'incoming', msgid);
-      this.incoming.set(msgid, { msgid, dir, created: false, chunks: [], buffered: 0, size: 0, writing: Promise.resolve() });
+      this.incoming.set(msgid, { msgid, dir, chunks: [], buffered: 0, size: 0, writing: Promise.resolve() });
       return msgid;
     }
   }
@@ -155,39 +176,38 @@ export class Spool {
     if (m.buffered >= FLUSH_BYTES) this.flush(m);
   }
 
-  /** take what is buffered, in an ArrayBuffer of its own (see ownBytes) */
-  private take(m: Incoming): Uint8Array {
-    const data = ownBytes(m.chunks, m.buffered);
-    m.chunks = [];
-    m.buffered = 0;
-    return data;
-  }
-
   /** queue the write of what is buffered (the file is made by the first one) */
   private flush(m: Incoming): void {
-    const data = this.take(m);
+    const data = m.chunks.length === 1 ? m.chunks[0]! : Buffer.concat(m.chunks);
+    m.chunks = [];
+    m.buffered = 0;
+    m.whole = data.length === m.size ? data : undefined;
     m.writing = m.writing.then(async () => {
       if (m.error !== undefined) return;
       try {
-        await this.io.run(m.msgid, { op: 'append', dir: m.dir, data, create: !m.created });
-        m.created = true;
+        if (!m.file) {
+          await fsp.mkdir(m.dir, { mode: 0o700 });
+          m.file = await fsp.open(path.join(m.dir, 'message'), 'wx', 0o600);
+        }
+        if (data.length > 0) await m.file.write(data);
       } catch (e) {
         m.error = e;
       }
     });
   }
 
-  /** Write the envelopes, fsync everything and move the message into the queue: one job for a
-   * spool thread, so several messages commit at once and their fsyncs overlap. */
+  /** Write the envelopes, fsync everything and move the message into the queue. The file
+   * operations run on libuv's thread pool, so several messages commit at once and their
+   * fsyncs overlap (group commit by the disk), instead of one after the other. */
   async commit(msgid: string, envelopes: readonly Record<string, unknown>[]): Promise<StoredEnvelope[]> {
     const m = this.incoming.get(msgid);
     if (!m) throw new Error(`no message ${msgid} being received`);
     this.incoming.delete(msgid); // from now on the commit owns it (an abort cannot race it)
-    const data = this.take(m);
-    const whole = data.length === m.size ? Buffer.from(data.buffer, data.byteOffset, data.length) : undefined;
+    this.flush(m);
     await m.writing;
     try {
       if (m.error !== undefined) throw m.error;
+      const file = m.file!;
       const ctime = Math.floor(Date.now() / 1000);
       const used = new Set<string>();
       const stored = envelopes.map((env) => {
@@ -197,15 +217,31 @@ export class Spool {
         used.add(evpid);
         return { version: ENVELOPE_VERSION, evpid, msgid, ctime, retry: 0, ...env } as StoredEnvelope;
       });
-      await this.io.run(msgid, {
-        op: 'commit',
-        dir: m.dir,
-        data,
-        create: !m.created,
-        envelopes: stored.map((e) => ({ name: e.evpid, text: `${JSON.stringify(e)}\n` })),
-        target: path.join(this.bucket(msgid), msgid),
-      });
-      if (whole) this.recent.put(msgid, whole);
+      await Promise.all([
+        ...stored.map(async (e) => {
+          const fh = await fsp.open(path.join(m.dir, e.evpid), 'wx', 0o600);
+          try {
+            await fh.writeFile(`${JSON.stringify(e)}\n`);
+            await fh.sync();
+          } finally {
+            await fh.close();
+          }
+        }),
+        file.sync(),
+      ]);
+      await file.close();
+      m.file = undefined;
+      await fsyncDirAsync(m.dir);
+      const bucket = this.bucket(msgid);
+      if (!fs.existsSync(bucket)) {
+        await fsp.mkdir(bucket, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EEXIST') throw e;
+        });
+        await fsyncDirAsync(path.join(this.root, 'queue'));
+      }
+      await fsp.rename(m.dir, path.join(bucket, msgid)); // the commit point
+      await fsyncDirAsync(bucket);
+      if (m.whole) this.recent.put(msgid, m.whole);
       return stored;
     } catch (e) {
       await this.discard(m);
@@ -215,7 +251,9 @@ export class Spool {
 
   /** close and remove what was written of a message that will not be committed */
   private async discard(m: Incoming): Promise<void> {
-    await this.io.run(m.msgid, { op: 'discard', dir: m.dir });
+    await m.file?.close().catch(() => undefined);
+    m.file = undefined;
+    await fsp.rm(m.dir, { recursive: true, force: true });
   }
 
   /** Forget a message being received; its partial file is removed (after its pending writes). */
@@ -294,17 +332,18 @@ export class Spool {
   /** Remove an envelope; the message goes too when it was the last one. Not fsynced (see the
    * header). */
   async removeEnvelope(msgid: string, evpid: string): Promise<void> {
-    const r = await this.io.run(msgid, { op: 'remove', dir: this.messageDir(msgid), evpid });
-    if (r.messageRemoved) this.recent.delete(msgid);
+    const dir = this.messageDir(msgid);
+    await fsp.unlink(path.join(dir, evpid)).catch(ignoreMissing);
+    const left = await fsp.readdir(dir).catch(() => [] as string[]);
+    if (left.length > 0 && left.every((f) => f === 'message')) {
+      this.recent.delete(msgid);
+      await fsp.unlink(path.join(dir, 'message')).catch(ignoreMissing);
+      await fsp.rmdir(dir).catch(ignoreMissing);
+    }
   }
 
   /** every message being received (aborted when their smtp channel goes away) */
   receiving(): string[] {
     return [...this.incoming.keys()];
-  }
-
-  /** stop the spool threads */
-  close(): Promise<void> {
-    return this.io.close();
   }
 }
