@@ -61,7 +61,12 @@ test('as root: only the parent runs as root; each worker as its user, titled smt
   assert.equal(sock.gid, queueUser.gid);
   const spool = fs.statSync(d.spool);
   assert.equal(spool.uid, queueUser.uid);
-  assert.equal(spool.mode & 0o777, 0o700);
+  // searchable, not readable, by local users: they reach offline/ (sticky, write-only for them)
+  assert.equal(spool.mode & 0o777, 0o711);
+  const offline = fs.statSync(path.join(d.spool, 'offline'));
+  assert.equal(offline.mode & 0o7777, 0o1733);
+  assert.equal(offline.uid, 0);
+  for (const sub of ['queue', 'incoming', 'corrupt']) assert.equal(fs.statSync(path.join(d.spool, sub)).mode & 0o777, 0o700, sub);
   assert.match(d.logs(), /lka\[\d+\] info worker-started uid=\d+ gid=\d+/);
 });
 

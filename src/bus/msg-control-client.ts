@@ -6,12 +6,16 @@
  * (with `re`). A malformed frame from a client closes that client only.
  */
 import { COMMON_MESSAGES } from './msg-common';
-import { int, opt, record, str, union, type Infer } from './schema';
+import { arr, int, lit, opt, record, str, union, type Infer } from './schema';
 
 export const FromClient = union({
   ...COMMON_MESSAGES,
   HELLO: { version: int },
   STATUS: { reqid: int },
+  SHOW_QUEUE: { reqid: int, id: opt(str) },
+  SHOW_FILE: { reqid: int, what: lit('envelope', 'message'), id: str },
+  SCHEDULE: { reqid: int, id: str },
+  REMOVE: { reqid: int, id: str },
 });
 export type FromClient = Infer<typeof FromClient>;
 
@@ -20,6 +24,10 @@ export const ToClient = union({
   HELLO: { version: int },
   /** each process: "ok pid N" or why it did not answer */
   STATUS_REPLY: { re: int, processes: record(str) },
+  /** show queue: one line per envelope, in smtpctl's format */
+  LINES_REPLY: { re: int, lines: arr(str, 1_000_000) },
+  TEXT_REPLY: { re: int, text: str },
+  COUNT_REPLY: { re: int, count: int },
   ERROR: { re: opt(int), message: str },
 });
 export type ToClient = Infer<typeof ToClient>;

@@ -2,7 +2,8 @@
  * queue <-> scheduler: what is in the queue and when to try it.
  *
  * queue -> scheduler: SCHED_ADD (envelopes committed, or found in the spool at start),
- * SCHED_RESULT (how a delivery attempt ended: ok, tempfail, permfail).
+ * SCHED_RESULT (how a delivery attempt ended: ok, tempfail, permfail), SCHED_REMOVE (the
+ * operator removed these).
  * scheduler -> queue: SCHED_DELIVER (these envelopes are due now), SCHED_EXPIRE (these have
  * outlived their ttl: bounce them and remove them; they are out of the run queue already),
  * SCHED_WARN (send its sender a delay warning).
@@ -29,6 +30,8 @@ export const QueueToScheduler = union({
   /** `now`: try them at once whatever their retry count (envelopes found at start) */
   SCHED_ADD: { envelopes: arr(ScheduledEnvelope, 100_000), now: opt(bool) },
   SCHED_RESULT: { evpid: str, result: lit('ok', 'tempfail', 'permfail'), error: opt(str) },
+  /** removed by the operator (smtpctl remove): out of the run queue */
+  SCHED_REMOVE: { evpids: arr(str, 1_000_000) },
 });
 export type QueueToScheduler = Infer<typeof QueueToScheduler>;
 

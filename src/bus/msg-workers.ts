@@ -9,6 +9,8 @@ import { QueueToSmtp, SmtpToQueue } from './msg-smtp-queue';
 import { MdaToQueue, QueueToMda } from './msg-queue-mda';
 import { QueueToScheduler, SchedulerToQueue } from './msg-queue-scheduler';
 import { LkaToQueue, QueueToLka } from './msg-queue-lka';
+import { ControlToQueue, QueueToControl } from './msg-control-queue';
+import { ControlToScheduler, SchedulerToControl } from './msg-control-scheduler';
 import { union, type Infer, type UnionDecoder } from './schema';
 import { assertAllowed, type WorkerName } from './topology';
 
@@ -27,7 +29,11 @@ export type PeerMessage =
   | QueueToMda
   | MdaToQueue
   | QueueToLka
-  | LkaToQueue;
+  | LkaToQueue
+  | ControlToQueue
+  | QueueToControl
+  | ControlToScheduler
+  | SchedulerToControl;
 
 /** receiver <- sender: the union the receiver decodes */
 const RECEIVES: Readonly<Record<string, UnionDecoder<PeerMessage>>> = {
@@ -41,6 +47,10 @@ const RECEIVES: Readonly<Record<string, UnionDecoder<PeerMessage>>> = {
   'queue<-mda': MdaToQueue,
   'lka<-queue': QueueToLka,
   'queue<-lka': LkaToQueue,
+  'queue<-control': ControlToQueue,
+  'control<-queue': QueueToControl,
+  'scheduler<-control': ControlToScheduler,
+  'control<-scheduler': SchedulerToControl,
 };
 
 /** The decoder for what `self` may receive from `peer`; throws for a pair not in the topology. */

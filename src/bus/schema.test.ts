@@ -11,6 +11,8 @@ import { MdaToQueue, QueueToMda } from './msg-queue-mda';
 import { LkaToQueue, QueueToLka } from './msg-queue-lka';
 import { HelperToMda, MdaToHelper, ToHelper } from './msg-deliver';
 import { QueueToScheduler, SchedulerToQueue } from './msg-queue-scheduler';
+import { ControlToQueue, QueueToControl } from './msg-control-queue';
+import { ControlToScheduler, SchedulerToControl } from './msg-control-scheduler';
 import { DecodeError, dispatch, type Handlers, type UnionDecoder } from './schema';
 
 const SAMPLES: Record<string, Record<string, unknown>[]> = {
@@ -38,12 +40,20 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'PONG', re: 2, pid: 1, name: 'client' },
     { type: 'HELLO', version: 1 },
     { type: 'STATUS', reqid: 3 },
+    { type: 'SHOW_QUEUE', reqid: 4 },
+    { type: 'SHOW_QUEUE', reqid: 4, id: '0a1b2c3d' },
+    { type: 'SHOW_FILE', reqid: 5, what: 'message', id: '0a1b2c3d' },
+    { type: 'SCHEDULE', reqid: 6, id: 'all' },
+    { type: 'REMOVE', reqid: 7, id: '0a1b2c3d00000001' },
   ],
   ToClient: [
     { type: 'PING', reqid: 2 },
     { type: 'PONG', re: 2, pid: 1, name: 'control' },
     { type: 'HELLO', version: 1 },
     { type: 'STATUS_REPLY', re: 3, processes: { lka: 'ok pid 4' } },
+    { type: 'LINES_REPLY', re: 4, lines: ['a|b'] },
+    { type: 'TEXT_REPLY', re: 5, text: 'Subject: x\r\n' },
+    { type: 'COUNT_REPLY', re: 6, count: 2 },
     { type: 'ERROR', message: 'no' },
     { type: 'ERROR', re: 3, message: 'no' },
   ],
@@ -54,6 +64,39 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'SCHED_ADD', envelopes: [{ evpid: '0a1b2c3d00000002', type: 'mta', ctime: 1, ttl: 345600, retry: 3, warned: 1 }] },
     { type: 'SCHED_ADD', envelopes: [], now: true },
     { type: 'SCHED_RESULT', evpid: '0a1b2c3d00000001', result: 'tempfail', error: '451 4.2.0 x' },
+    { type: 'SCHED_REMOVE', evpids: ['0a1b2c3d00000001'] },
+  ],
+  ControlToQueue: [
+    { type: 'PING', reqid: 1 },
+    { type: 'PONG', re: 1, pid: 2, name: 'control' },
+    { type: 'CTL_QUEUE_LIST', reqid: 1 },
+    { type: 'CTL_QUEUE_LIST', reqid: 1, id: '0a1b2c3d' },
+    { type: 'CTL_QUEUE_SHOW', reqid: 2, what: 'envelope', id: '0a1b2c3d00000001' },
+    { type: 'CTL_QUEUE_REMOVE', reqid: 3, id: 'all' },
+  ],
+  QueueToControl: [
+    { type: 'PING', reqid: 1 },
+    { type: 'PONG', re: 1, pid: 2, name: 'queue' },
+    {
+      type: 'CTL_QUEUE_ENTRIES',
+      re: 1,
+      entries: [{ evpid: '0a1b2c3d00000001', family: 'inet4', type: 'mta', flags: '', sender: 'a@b', rcpt: 'c@d', dest: 'c@d', ctime: 1, expire: 2, lasttry: 0, retry: 0, inflight: false, errorline: '' }],
+    },
+    { type: 'CTL_QUEUE_TEXT', re: 2, text: '{}' },
+    { type: 'CTL_QUEUE_COUNT', re: 3, count: 1 },
+    { type: 'CTL_QUEUE_FAIL', re: 3, message: 'no such envelope' },
+  ],
+  ControlToScheduler: [
+    { type: 'PING', reqid: 1 },
+    { type: 'PONG', re: 1, pid: 2, name: 'control' },
+    { type: 'CTL_SCHED_TIMES', reqid: 1 },
+    { type: 'CTL_SCHED_NOW', reqid: 2, id: 'all' },
+  ],
+  SchedulerToControl: [
+    { type: 'PING', reqid: 1 },
+    { type: 'PONG', re: 1, pid: 2, name: 'scheduler' },
+    { type: 'CTL_SCHED_TIMES_REPLY', re: 1, times: { '0a1b2c3d00000001': 1767225600 } },
+    { type: 'CTL_SCHED_COUNT', re: 2, count: 3 },
   ],
   SchedulerToQueue: [
     { type: 'PING', reqid: 5 },
@@ -137,7 +180,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   ],
 };
 
-const UNIONS: Record<string, UnionDecoder<{ type: string }>> = { ToWorker, ToParent, FromClient, ToClient, CommonMessage, SmtpToLka, LkaToSmtp, SmtpToQueue, QueueToSmtp, QueueToScheduler, SchedulerToQueue, QueueToMda, MdaToQueue, QueueToLka, LkaToQueue, ToHelper, MdaToHelper, HelperToMda };
+const UNIONS: Record<string, UnionDecoder<{ type: string }>> = { ToWorker, ToParent, FromClient, ToClient, CommonMessage, SmtpToLka, LkaToSmtp, SmtpToQueue, QueueToSmtp, QueueToScheduler, SchedulerToQueue, QueueToMda, MdaToQueue, QueueToLka, LkaToQueue, ToHelper, MdaToHelper, HelperToMda, ControlToQueue, QueueToControl, ControlToScheduler, SchedulerToControl };
 
 test('every message type of every union has a sample that round-trips through JSON and its decoder', () => {
   for (const [name, decoder] of Object.entries(UNIONS)) {

@@ -52,6 +52,13 @@ export class ControlClient {
     throw new ControlError(r.type === 'ERROR' ? r.message : `unexpected ${r.type} from smtpd`);
   }
 
+  /** a request; its answer, or a ControlError with smtpd's words */
+  async request(msg: Parameters<Channel<ToClient, FromClient>['request']>[0], timeoutMs = 60_000): Promise<ToClient> {
+    const r = await this.ch.request(msg, timeoutMs);
+    if (r.type === 'ERROR') throw new ControlError(r.message);
+    return r;
+  }
+
   close(): void {
     this.ch.close();
   }

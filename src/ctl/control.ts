@@ -1,7 +1,9 @@
 /**
  * control: the smtpctl socket. Listens on the control socket (created before privileges are
  * dropped: mode 0660, group of the queue user), checks each client's BUS_VERSION, and answers
- * requests by asking the other processes. Today: STATUS (is every process alive?).
+ * requests by asking the other processes: STATUS (is every process alive?), SHOW_QUEUE,
+ * SHOW_FILE (an envelope or a message), SCHEDULE and REMOVE. Ids are checked here before any
+ * worker sees them.
  * Privileges: runs as the daemon user (_smtpd). Peers: lka, queue, scheduler, smtp, mta, mda,
  * and the parent over IPC. Never opens the spool. A malformed frame from a client closes that
  * client only.
@@ -13,10 +15,37 @@ import { FromClient, type ToClient } from '../bus/msg-control-client';
 import { dispatch, type Handlers } from '../bus/schema';
 import { peersOf } from '../bus/topology';
 import { BUS_VERSION } from '../bus/version';
-import { runWorker, type WorkerContext } from '../bus/worker-runtime';
+import type { QueueToControl } from '../bus/msg-control-queue';
+import type { SchedulerToControl } from '../bus/msg-control-scheduler';
+import { EVPID, QUEUE_ID, queueLine, runStateOf } from './queue-format';
+import { runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
 
 const CLIENT_MAX_FRAME = 64 * 1024;
 const STATUS_TIMEOUT_MS = 1000;
+const QUEUE_TIMEOUT_MS = 30_000;
+
+class RequestError extends Error {}
+
+/** a request to a worker; its answer, or a RequestError saying what went wrong */
+async function ask<R>(ctx: WorkerContext, peer: 'queue' | 'scheduler', msg: Parameters<PeerChannel['request']>[0]): Promise<R> {
+  const ch = ctx.peers.get(peer);
+  if (!ch) throw new RequestError(`the ${peer} process is not running (restarting?): try again`);
+  const r = (await ch.request(msg, QUEUE_TIMEOUT_MS)) as unknown as R & { type: string; message?: string };
+  if (r.type === 'CTL_QUEUE_FAIL') throw new RequestError(r.message ?? 'failed');
+  return r;
+}
+
+/** show queue: the queue's envelopes with the scheduler's times */
+async function showQueue(ctx: WorkerContext, id: string | undefined): Promise<string[]> {
+  const [list, times] = await Promise.all([
+    ask<Extract<QueueToControl, { type: 'CTL_QUEUE_ENTRIES' }>>(ctx, 'queue', { type: 'CTL_QUEUE_LIST', ...(id !== undefined ? { id } : {}) }),
+    ask<Extract<SchedulerToControl, { type: 'CTL_SCHED_TIMES_REPLY' }>>(ctx, 'scheduler', { type: 'CTL_SCHED_TIMES' }),
+  ]);
+  const now = Math.floor(Date.now() / 1000);
+  return list.entries.sort((a, b) => a.ctime - b.ctime || a.evpid.localeCompare(b.evpid)).map((e) => queueLine(e, runStateOf(e, times.times[e.evpid], now)));
+}
+
+const BAD_ID = 'use an envelope id (16 hex digits), a message id (8 hex digits) or "all"';
 
 async function status(ctx: WorkerContext): Promise<Record<string, string>> {
   const out: Record<string, string> = { control: `ok pid ${process.pid}` };
@@ -48,6 +77,19 @@ function serveClient(ctx: WorkerContext, socket: net.Socket): void {
     ch.send({ type: 'ERROR', message });
     ch.close();
   };
+  const fail = (re: number, message: string) => {
+    if (!ch.isClosed) ch.send({ type: 'ERROR', re, message });
+  };
+  const answer = (re: number, p: Promise<ToClient>) =>
+    p.then(
+      (m) => {
+        if (!ch.isClosed) ch.send(m);
+      },
+      (e: Error) => {
+        if (!(e instanceof RequestError)) ctx.log.error({ event: 'control-request-failed' }, e.message);
+        fail(re, e instanceof RequestError ? e.message : `smtpd could not answer: ${e.message}`);
+      },
+    );
   const handlers: Handlers<FromClient, void> = {
     HELLO: (m) => {
       if (m.version !== BUS_VERSION) {
@@ -61,6 +103,26 @@ function serveClient(ctx: WorkerContext, socket: net.Socket): void {
       status(ctx).then((processes) => {
         if (!ch.isClosed) ch.send({ type: 'STATUS_REPLY', re: m.reqid, processes });
       }, (e) => ctx.log.error({ event: 'status-failed' }, String(e)));
+    },
+    SHOW_QUEUE: (m) => {
+      if (m.id !== undefined && (!QUEUE_ID.test(m.id) || m.id === 'all')) return fail(m.reqid, `not a message or envelope id: ${JSON.stringify(m.id)}`);
+      answer(m.reqid, showQueue(ctx, m.id).then((lines) => ({ type: 'LINES_REPLY', re: m.reqid, lines })));
+    },
+    SHOW_FILE: (m) => {
+      const ok = m.what === 'envelope' ? EVPID.test(m.id) : QUEUE_ID.test(m.id) && m.id !== 'all';
+      if (!ok) return fail(m.reqid, `not ${m.what === 'envelope' ? 'an envelope id (16 hex digits)' : 'a message or envelope id'}: ${JSON.stringify(m.id)}`);
+      const r = ask<Extract<QueueToControl, { type: 'CTL_QUEUE_TEXT' }>>(ctx, 'queue', { type: 'CTL_QUEUE_SHOW', what: m.what, id: m.id });
+      answer(m.reqid, r.then((t) => ({ type: 'TEXT_REPLY', re: m.reqid, text: t.text })));
+    },
+    SCHEDULE: (m) => {
+      if (!QUEUE_ID.test(m.id)) return fail(m.reqid, `${JSON.stringify(m.id)}: ${BAD_ID}`);
+      const r = ask<Extract<SchedulerToControl, { type: 'CTL_SCHED_COUNT' }>>(ctx, 'scheduler', { type: 'CTL_SCHED_NOW', id: m.id });
+      answer(m.reqid, r.then((c) => ({ type: 'COUNT_REPLY', re: m.reqid, count: c.count })));
+    },
+    REMOVE: (m) => {
+      if (!QUEUE_ID.test(m.id)) return fail(m.reqid, `${JSON.stringify(m.id)}: ${BAD_ID}`);
+      const r = ask<Extract<QueueToControl, { type: 'CTL_QUEUE_COUNT' }>>(ctx, 'queue', { type: 'CTL_QUEUE_REMOVE', id: m.id });
+      answer(m.reqid, r.then((c) => ({ type: 'COUNT_REPLY', re: m.reqid, count: c.count })));
     },
     PING: (m) => ch.send({ type: 'PONG', re: m.reqid, pid: process.pid, name: 'control' }),
     PONG: () => undefined,

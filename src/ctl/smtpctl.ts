@@ -3,10 +3,14 @@
  * console. The control socket arrives with the daemon; until then every command says so
  * plainly instead of failing in an obscure way.
  *
- * Privileges: none. Peers: none yet (later: the control worker over its Unix socket).
+ * Privileges: none. Peers: the control worker over its Unix socket; smtp over the local
+ * socket (sendmail).
  */
 import * as path from 'node:path';
 import { stdio, type Io } from '../util/stdio';
+import { ControlError } from './client';
+import { sendmailMain } from './sendmail';
+import { CommandError, ctlOptions, runCommand } from './smtpctl-commands';
 
 const PROGRAMS = ['smtpctl', 'sendmail', 'send-mail', 'mailq', 'newaliases', 'makemap'] as const;
 
@@ -16,17 +20,25 @@ export function programName(argv: readonly string[]): string {
   return (PROGRAMS as readonly string[]).includes(base) ? base : 'smtpctl';
 }
 
-export function main(argv: readonly string[], io: Io = stdio): number {
+export function main(argv: readonly string[], io: Io = stdio): number | Promise<number> {
   const name = programName(argv);
   const args = argv.slice(2);
+  if (name === 'sendmail' || name === 'send-mail') return sendmailMain(args, io);
   if (name === 'smtpctl' && (args.length === 0 || args[0] === '-h' || args[0] === '--help')) {
-    io.out('usage: smtpctl command [argument ...]\n');
-    io.out('The control commands (show queue, schedule, pause, ...) come with the daemon; see README.\n');
+    io.out('usage: smtpctl [-s socket] command [argument ...]\n');
+    io.out('commands: show queue [msgid], show envelope evpid, show message id, schedule id|all, remove id|all\n');
     return args.length === 0 ? 1 : 0;
   }
-  const what = name === 'smtpctl' ? `"${args.join(' ')}"` : name;
-  io.err(`${name}: ${what} is not available yet: this tsmtpd version only checks configurations (smtpd -n)\n`);
+  if (name === 'smtpctl' || name === 'mailq') {
+    const { options, words } = ctlOptions(name === 'mailq' ? ['show', 'queue', ...args] : args, process.env);
+    return runCommand(words, options, io).catch((e: unknown) => {
+      if (!(e instanceof ControlError || e instanceof CommandError)) throw e;
+      io.err(`smtpctl: ${e.message}\n`);
+      return 1;
+    });
+  }
+  io.err(`${name}: not available yet in this tsmtpd version\n`);
   return 1;
 }
 
-if (require.main === module) process.exitCode = main(process.argv);
+if (require.main === module) void Promise.resolve(main(process.argv)).then((code) => (process.exitCode = code));

@@ -4,9 +4,10 @@
  */
 import type { Config } from '../parse/config';
 import type { WorkerName } from '../bus/topology';
-import type { SessionLimits } from './options';
+import { localSocketPath } from '../util/local-enqueue';
+import type { DaemonOptions } from './options';
 
-export function configFor(name: WorkerName, c: Config, sessions: SessionLimits): unknown {
+export function configFor(name: WorkerName, c: Config, o: Pick<DaemonOptions, 'sessions' | 'socket'>): unknown {
   switch (name) {
     case 'control':
       return {};
@@ -24,7 +25,8 @@ export function configFor(name: WorkerName, c: Config, sessions: SessionLimits):
         pki: c.pki,
         ca: c.ca,
         admd: c.admd,
-        sessions,
+        sessions: o.sessions,
+        localSocket: localSocketPath(o.socket),
         // the tables of `hostnames`: smtp names itself by them, before any lookup could be made
         tables: c.tables.filter((t) => c.listeners.some((l) => l.kind === 'inet' && l.hostnames === t.name)),
       };

@@ -130,7 +130,7 @@ export class Daemon {
       type: 'WORKER_CONFIG',
       busVersion: BUS_VERSION,
       name,
-      config: configFor(name, this.config, o.sessions),
+      config: configFor(name, this.config, o),
       spool: o.spool,
       socket: o.socket,
       trace: [...o.trace],
@@ -264,7 +264,7 @@ export class Daemon {
       return;
     }
     this.config = r.config;
-    for (const w of this.workers.values()) this.send(w, { type: 'WORKER_RELOAD', config: configFor(w.name, r.config, this.deps.options.sessions) });
+    for (const w of this.workers.values()) this.send(w, { type: 'WORKER_RELOAD', config: configFor(w.name, r.config, this.deps.options) });
     this.deps.log.info({ event: 'config-reloaded', file: this.deps.options.configFile });
   }
 

@@ -12,6 +12,8 @@ import { createLogger, type Logger } from '../log/logger';
 import { currentIdentity } from '../util/privileges';
 import { lookupUser } from '../util/users';
 import { Daemon, type ConfigLoader, type Identity } from './daemon';
+import { OfflineScanner, prepareOfflineDir } from './offline-scan';
+import { localSocketPath } from '../util/local-enqueue';
 import type { DaemonOptions } from './options';
 
 export class StartError extends Error {}
@@ -43,9 +45,20 @@ function prepareDirs(o: DaemonOptions, queue: Identity | undefined): void {
   fs.mkdirSync(o.spool, { recursive: true, mode: 0o700 });
   if (queue) checkReachable(o.spool, queue);
   if (queue) fs.chownSync(o.spool, queue.uid, queue.gid);
-  fs.chmodSync(o.spool, 0o700);
+  // searchable by everyone (not readable): local users reach offline/ through it
+  fs.chmodSync(o.spool, 0o711);
+  prepareOfflineDir(o.spool);
   fs.mkdirSync(path.dirname(o.socket), { recursive: true, mode: 0o755 });
   fs.mkdirSync(path.dirname(o.pidfile), { recursive: true, mode: 0o755 });
+}
+
+/** remove a socket file we made (never another kind of file found at that path) */
+function removeSocket(file: string): void {
+  try {
+    if (fs.lstatSync(file).isSocket()) fs.unlinkSync(file);
+  } catch {
+    // already gone
+  }
 }
 
 function writePidfile(file: string): void {
@@ -91,8 +104,13 @@ export async function runDaemon(options: DaemonOptions, load: ConfigLoader, log?
   );
   logger.info({ event: 'daemon-starting', config: options.configFile, spool: options.spool, socket: options.socket });
   daemon.start();
+  // messages sendmail left while smtpd was down: sent once smtp listens
+  const offline = new OfflineScanner({ spool: options.spool, controlSocket: options.socket, log: logger });
+  offline.start(1000);
   const code = await daemon.stopped;
+  offline.stop();
   fs.rmSync(options.socket, { force: true });
+  removeSocket(localSocketPath(options.socket));
   fs.rmSync(options.pidfile, { force: true });
   return code;
 }

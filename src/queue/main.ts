@@ -2,9 +2,11 @@
  * queue: the only owner of the spool. Receives messages from smtp (body as raw byte frames),
  * commits them durably (see spool.ts) and only then answers, so smtp can say 250.
  * Privileges: runs as the queue user (_smtpq). Peers: control, smtp, scheduler, lka, mta, mda.
+ * Answers smtpctl (show queue, envelope, message; remove) through control.
  * Never talks to the network.
  */
 import type { Config } from '../parse/config';
+import type { ControlToQueue, QueueEntry, QueueToControl } from '../bus/msg-control-queue';
 import type { MdaToQueue } from '../bus/msg-queue-mda';
 import type { ScheduledEnvelope, SchedulerToQueue } from '../bus/msg-queue-scheduler';
 import type { QueueToSmtp, SmtpToQueue } from '../bus/msg-smtp-queue';
@@ -111,6 +113,45 @@ class Deliveries {
     );
   }
 
+  /** the envelopes `id` names (an evpid, a msgid or `all`) */
+  private matching(id: string | undefined): StoredEnvelope[] {
+    return [...this.envelopes.values()].filter((e) => id === undefined || id === 'all' || e.evpid === id || e.msgid === id);
+  }
+
+  /** smtpctl show queue */
+  entries(id: string | undefined): QueueEntry[] {
+    return this.matching(id).map((e) => {
+      const s = this.scheduled(e);
+      const src = String(e.src ?? '');
+      return {
+        evpid: e.evpid,
+        family: src === 'local' ? 'local' : src.includes(':') ? 'inet6' : 'inet4',
+        type: s.type,
+        flags: [e.bounce === true ? 'bounce' : '', typeof e.auth === 'string' ? 'auth' : ''].filter(Boolean).join(','),
+        sender: String(e.sender ?? ''),
+        rcpt: String(e.rcpt ?? ''),
+        dest: String(e.dest ?? ''),
+        ctime: e.ctime,
+        expire: e.ctime + s.ttl,
+        lasttry: typeof e.lasttry === 'number' ? e.lasttry : 0,
+        retry: e.retry,
+        inflight: this.atMda.has(e.evpid),
+        errorline: typeof e.errorline === 'string' ? e.errorline : '',
+      };
+    });
+  }
+
+  /** smtpctl remove: the envelopes of `id` that are not being delivered right now */
+  removeById(id: string): number {
+    const gone = this.matching(id).filter((e) => !this.atMda.has(e.evpid));
+    for (const e of gone) {
+      this.remove(e);
+      this.worker.log.info({ event: 'envelope-removed', evpid: e.evpid }, 'removed by smtpctl');
+    }
+    if (gone.length > 0 && this.scheduler && !this.scheduler.isClosed) this.scheduler.send({ type: 'SCHED_REMOVE', evpids: gone.map((e) => e.evpid) });
+    return gone.length;
+  }
+
   /** the envelope is done with: out of memory and off the disk */
   remove(e: StoredEnvelope): void {
     this.envelopes.delete(e.evpid);
@@ -169,6 +210,28 @@ function failure(re: number, e: unknown): QueueToSmtp {
   return { type: 'QUEUE_FAIL', re, code: 451, esc: '4.3.0', text: 'Temporary failure in the queue' };
 }
 
+/** smtpctl's requests, through control */
+function controlHandlers(ch: PeerChannel, deliveries: Deliveries, spool: Spool): Handlers<ControlToQueue, void> {
+  const reply = (m: QueueToControl) => {
+    if (!ch.isClosed) ch.send(m);
+  };
+  return {
+    CTL_QUEUE_LIST: (m) => reply({ type: 'CTL_QUEUE_ENTRIES', re: m.reqid, entries: deliveries.entries(m.id) }),
+    CTL_QUEUE_SHOW: (m) => {
+      const e = deliveries.envelopes.get(m.id) ?? [...deliveries.envelopes.values()].find((x) => x.msgid === m.id);
+      if (!e || (m.what === 'envelope' && e.evpid !== m.id)) return reply({ type: 'CTL_QUEUE_FAIL', re: m.reqid, message: `no ${m.what === 'envelope' ? 'envelope' : 'message'} ${m.id} in the queue` });
+      const text = m.what === 'envelope' ? spool.readEnvelopeFile(e.msgid, e.evpid) : spool.readMessage(e.msgid).then((b) => b.toString('latin1'));
+      text.then(
+        (t) => reply({ type: 'CTL_QUEUE_TEXT', re: m.reqid, text: t }),
+        (err: Error) => reply({ type: 'CTL_QUEUE_FAIL', re: m.reqid, message: err.message }),
+      );
+    },
+    CTL_QUEUE_REMOVE: (m) => reply({ type: 'CTL_QUEUE_COUNT', re: m.reqid, count: deliveries.removeById(m.id) }),
+    PING: () => undefined,
+    PONG: () => undefined,
+  };
+}
+
 /** how often the spool's free space is looked at (it is also checked at each new message) */
 const SPACE_CHECK_MS = 1000;
 
@@ -195,7 +258,12 @@ export function main(): void {
           ch.send(failure(m.reqid, writeError));
           return;
         }
-        spool.commit(m.msgid, m.envelopes).then(
+        // each envelope keeps its ttl and kind: smtpctl shows them with smtpd stopped
+        const envelopes = m.envelopes.map((e) => {
+          const action = (worker.config as QueueConfig).actions.find((a) => a.name === e.action);
+          return { ...e, ttl: action?.ttl ?? (worker.config as QueueConfig).queue.ttl, relay: action?.kind === 'relay' };
+        });
+        spool.commit(m.msgid, envelopes).then(
           (stored) => {
             worker.log.info({ event: 'message-committed', msgid: m.msgid, envelopes: stored.length });
             if (!ch.isClosed) ch.send({ type: 'QUEUE_MSG_COMMITTED', re: m.reqid, msgid: m.msgid, evpids: stored.map((e) => e.evpid) });
@@ -253,6 +321,8 @@ export function main(): void {
           if (m.type === 'SCHED_DELIVER') for (const id of m.evpids) deliveries.deliver(id);
           else if (m.type === 'SCHED_EXPIRE') deliveries.expire(m.evpids);
           else if (m.type === 'SCHED_WARN') deliveries.warn(m.evpid);
+        } else if (peer === 'control') {
+          dispatch(controlHandlers(ch, deliveries, spool), msg as ControlToQueue);
         } else if (peer === 'mda') {
           const m = msg as MdaToQueue;
           if (m.type === 'MDA_RESULT') deliveries.finish(m.evpid, m.result, m.text);

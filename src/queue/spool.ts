@@ -308,6 +308,11 @@ export class Spool {
     return { envelopes, corrupt };
   }
 
+  /** the envelope file as stored (smtpctl show envelope) */
+  readEnvelopeFile(msgid: string, evpid: string): Promise<string> {
+    return fsp.readFile(path.join(this.messageDir(msgid), evpid), 'latin1');
+  }
+
   readMessage(msgid: string): Promise<Buffer> {
     const cached = this.recent.get(msgid);
     if (cached) return Promise.resolve(cached);

@@ -3,9 +3,11 @@
  * delivery, reschedules temporary failures with OpenSMTPD's backoff, and tells the queue which
  * envelopes have expired (it bounces them) and which have waited past a `bounce
  * warn-interval` (it warns their senders).
+ * It also answers smtpctl through control: when each envelope is next tried, and `schedule`.
  * Privileges: runs as the daemon user (_smtpd). Peers: control, queue. Does no I/O besides
  * its peers.
  */
+import type { ControlToScheduler } from '../bus/msg-control-scheduler';
 import type { QueueToScheduler } from '../bus/msg-queue-scheduler';
 import { dispatch, type Handlers } from '../bus/schema';
 import { runWorker, type PeerChannel } from '../bus/worker-runtime';
@@ -46,15 +48,30 @@ export function main(): void {
         if (q.result(m.evpid, m.result, now(), warnAfter) && queue && !queue.isClosed) queue.send({ type: 'SCHED_WARN', evpid: m.evpid });
         arm();
       },
+      SCHED_REMOVE: (m) => {
+        q.remove(m.evpids);
+        arm();
+      },
       PING: () => undefined,
       PONG: () => undefined,
     };
+    const fromControl = (ch: PeerChannel): Handlers<ControlToScheduler, void> => ({
+      CTL_SCHED_TIMES: (m) => ch.send({ type: 'CTL_SCHED_TIMES_REPLY', re: m.reqid, times: q.times() }),
+      CTL_SCHED_NOW: (m) => {
+        const count = q.scheduleNow(m.id, now());
+        ch.send({ type: 'CTL_SCHED_COUNT', re: m.reqid, count });
+        run();
+      },
+      PING: () => undefined,
+      PONG: () => undefined,
+    });
     return {
       onPeer: (peer, ch) => {
         if (peer === 'queue') queue = ch;
       },
-      onPeerMessage: (peer, msg) => {
+      onPeerMessage: (peer, msg, ch) => {
         if (peer === 'queue') dispatch(fromQueue, msg as QueueToScheduler);
+        else if (peer === 'control') dispatch(fromControl(ch), msg as ControlToScheduler);
       },
     };
   });

@@ -120,6 +120,31 @@ export class RamQueue {
     return out;
   }
 
+  /** each envelope's next try, -1 when in flight (smtpctl show queue) */
+  times(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [evpid, e] of this.entries) out[evpid] = e.inflight ? -1 : e.next;
+    return out;
+  }
+
+  /** Make the waiting envelopes of `id` (an evpid, a msgid or `all`) due now (smtpctl
+   * schedule); how many. */
+  scheduleNow(id: string, now: number): number {
+    let n = 0;
+    for (const [evpid, e] of this.entries) {
+      if (e.inflight || !(id === 'all' || evpid === id || (id.length === 8 && evpid.startsWith(id)))) continue;
+      e.next = now;
+      this.schedule(e);
+      n++;
+    }
+    return n;
+  }
+
+  /** forget envelopes (removed by the operator) */
+  remove(evpids: readonly string[]): void {
+    for (const evpid of evpids) this.entries.delete(evpid);
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import type { Server } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerAuthenticationResponse, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import type { Ca, InetListener, Listener, Pki, Table } from '../parse/config';
+import type { Ca, InetListener, Listener, Pki, SocketListener, Table } from '../parse/config';
 import type { EnvelopeTarget, LkaToSmtp } from '../bus/msg-smtp-lka';
 import type { EnvelopeIn, QueueToSmtp } from '../bus/msg-smtp-queue';
 import { runWorker, type WorkerContext } from '../bus/worker-runtime';
@@ -39,6 +39,32 @@ export interface SmtpConfig {
   /** the tables the listeners' `hostnames` name */
   readonly tables?: readonly Table[];
   readonly sessions: { commandTimeoutMs: number; dataTimeoutMs: number; max: number; perIp: number };
+  /** the path of the local enqueue socket (the socket listener, always there) */
+  readonly localSocket: string;
+}
+
+/** What a session needs of its listener. The local socket listener is an inet one without TLS,
+ * AUTH or senders, whose clients are `local`. */
+type ListenerView = InetListener & { readonly local: boolean };
+
+function viewOf(l: InetListener | SocketListener): ListenerView {
+  if (l.kind === 'inet') return { ...l, local: false };
+  return {
+    kind: 'inet',
+    on: 'socket',
+    port: 0,
+    tls: 'none',
+    verify: false,
+    pki: [],
+    auth: 'none',
+    maskSrc: l.maskSrc,
+    receivedAuth: false,
+    dsn: l.dsn,
+    proxyV2: false,
+    ...(l.tag !== undefined ? { tag: l.tag } : {}),
+    ...(l.filter !== undefined ? { filter: l.filter } : {}),
+    local: true,
+  };
 }
 
 
@@ -79,8 +105,9 @@ function plainAddress(a: string): string {
   return a.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
 }
 
+/** the client's address; `local` on the local socket (which has none) */
 function clientIp(s: SMTPServerSession): string {
-  return plainAddress(s.remoteAddress);
+  return s.remoteAddress ? plainAddress(s.remoteAddress) : 'local';
 }
 
 /** MAIL FROM's address ('' for the null sender or before MAIL) */
@@ -91,10 +118,10 @@ function envelopeSender(s: SMTPServerSession): string {
 class Inbound {
   constructor(
     private readonly worker: WorkerContext,
-    private readonly listener: InetListener,
+    private readonly listener: ListenerView,
     private readonly config: SmtpConfig,
     /** the name announced for a local address (hostname, hostnames, or the server name) */
-    private readonly nameFor: (localAddress: string) => string,
+    private readonly nameFor: (localAddress: string | undefined) => string,
   ) {}
 
   /** the channel to lka or the queue; without one, `cb` gets 421 4.3.0 and undefined is returned */
@@ -107,7 +134,7 @@ class Inbound {
   private sessionInfo(s: SMTPServerSession) {
     return {
       src: clientIp(s),
-      socket: false,
+      socket: this.listener.local,
       helo: s.hostNameAppearsAs ?? '',
       tls: s.secure,
       ...(authUser(s) !== undefined ? { auth: authUser(s)! } : {}),
@@ -249,12 +276,12 @@ class Inbound {
     });
     const check = new BodyChecker();
     queue.sendBytes(id, Buffer.from(header));
-    // submissions (authenticated sessions) get a Message-ID when they have none, and with
+    // submissions (authenticated or local sessions) get a Message-ID when they have none, and with
     // senders ... masquerade their From header is the envelope sender
     const mailFrom = envelopeSender(s);
     const masquerade = this.listener.senders?.masquerade === true && mailFrom !== '';
     const gate =
-      authUser(s) !== undefined
+      authUser(s) !== undefined || this.listener.local
         ? new HeaderGate({ messageId: () => newMessageId(msgid, this.nameFor(s.localAddress)), ...(masquerade ? { from: mailFrom } : {}) })
         : undefined;
     try {
@@ -292,11 +319,11 @@ class Inbound {
   }
 }
 
-function serverFor(worker: WorkerContext, l: InetListener, config: SmtpConfig, certs: Certificates, cas: ReadonlyMap<string, Buffer>): SMTPServer {
+function serverFor(worker: WorkerContext, l: ListenerView, config: SmtpConfig, certs: Certificates, cas: ReadonlyMap<string, Buffer>): SMTPServer {
   const name = l.hostname ?? serverName();
   const byAddress = l.hostnames !== undefined ? config.tables?.find((t) => t.name === l.hostnames) : undefined;
-  const nameFor = (local: string) => {
-    const addr = plainAddress(local);
+  const nameFor = (local: string | undefined) => {
+    const addr = plainAddress(local ?? '');
     const hit = byAddress?.kind === 'static' && byAddress.type === 'mapping' ? byAddress.pairs.find(([k]) => k === addr) : undefined;
     return hit ? hit[1] : name;
   };
@@ -314,6 +341,8 @@ function serverFor(worker: WorkerContext, l: InetListener, config: SmtpConfig, c
     disableReverseLookup: true,
     logger: false,
     authMethods: ['PLAIN', 'LOGIN'],
+    // the local socket offers no AUTH (its clients are local users, `from local`)
+    ...(l.local ? { disabledCommands: ['AUTH', 'STARTTLS'] } : {}),
     // required AUTH is enforced at MAIL (530 5.7.0), with our codes
     authOptional: true,
     onAuth: (a, s, cb) => inbound.onAuth(a, s, cb),
@@ -333,6 +362,27 @@ function serverFor(worker: WorkerContext, l: InetListener, config: SmtpConfig, c
   });
 }
 
+/** The local enqueue socket (sendmail): any local user may connect (mode 0666), as any user
+ * may run sendmail. A stale socket from an earlier run is replaced; any other file there is an
+ * error. */
+async function listenLocal(worker: WorkerContext, srv: SMTPServer, file: string): Promise<SMTPServer> {
+  try {
+    if (!fs.lstatSync(file).isSocket()) throw new Error(`${file} exists and is not a socket: remove it or choose another --socket`);
+    fs.unlinkSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  srv.on('error', (e: Error) => worker.log.debug({ event: 'session-error', socket: file }, e.message));
+  await new Promise<void>((resolve, reject) => {
+    const net = (srv as unknown as { server: Server }).server;
+    net.once('error', reject);
+    net.listen({ path: file, backlog: 128 }, () => resolve());
+  });
+  fs.chmodSync(file, 0o666);
+  worker.log.info({ event: 'smtp-listening', socket: file });
+  return srv;
+}
+
 export function main(): void {
   runWorker('smtp', (worker) => {
     const servers: SMTPServer[] = [];
@@ -344,9 +394,12 @@ export function main(): void {
         const cas = new Map<string, Buffer>();
         for (const c of config.ca ?? []) cas.set(c.name, fs.readFileSync(c.cert));
         for (const l of config.listeners) {
-          if (l.kind !== 'inet') continue;
+          if (l.kind === 'socket') {
+            servers.push(await listenLocal(worker, serverFor(worker, viewOf(l), config, certs, cas), config.localSocket));
+            continue;
+          }
           for (const addr of bindAddresses(l.on, l.family)) {
-            const srv = serverFor(worker, l, config, certs, cas);
+            const srv = serverFor(worker, viewOf(l), config, certs, cas);
             // a client's socket error (reset, TLS failure) is that session's end, never the worker's
             srv.on('error', (e: Error) => worker.log.debug({ event: 'session-error', address: addr, port: l.port }, e.message));
             await new Promise<void>((resolve, reject) => {

@@ -30,16 +30,26 @@ export function isLoginName(name: string): boolean {
   return /^[A-Za-z0-9_][A-Za-z0-9._-]{0,31}\$?$/.test(name);
 }
 
-/** The user, or undefined when there is no such user (or `name` is no login name). */
-export function lookupUser(name: string): SystemUser | undefined {
-  if (!isLoginName(name)) return undefined;
+function getentPasswd(key: string): SystemUser | undefined {
   let line: string;
   try {
-    line = execFileSync('getent', ['passwd', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    line = execFileSync('getent', ['passwd', key], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   } catch {
     return undefined;
   }
   const f = line.trim().split(':');
   if (f.length < 7) return undefined;
   return { name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5]! };
+}
+
+/** The user, or undefined when there is no such user (or `name` is no login name). */
+export function lookupUser(name: string): SystemUser | undefined {
+  return isLoginName(name) ? getentPasswd(name) : undefined;
+}
+
+/** The user with this uid, or undefined. */
+export function lookupUserById(uid: number): SystemUser | undefined {
+  if (!Number.isInteger(uid) || uid < 0) return undefined;
+  const u = getentPasswd(String(uid));
+  return u?.uid === uid ? u : undefined;
 }
