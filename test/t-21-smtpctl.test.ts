@@ -2,25 +2,34 @@
  * Scenario: smtpctl against a running daemon holding deferred mail (the recipient's maildir
  * cannot be made: every try fails temporarily): show queue (all, one message, and with the
  * daemon stopped, read from the spool), show envelope, show message, schedule and remove of one
- * envelope, one message and all, mailq, and the errors for a bad id.
+ * envelope, one message and all, mailq, and the errors for a bad id; pause and resume of mda
+ * (a deliverable message waits, then is delivered), smtp (new sessions get 421) and envelopes
+ * (the suspend flag), show status, show stats, monitor, log verbose and --json.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { assertRoot, freePort, localTestConf, startDaemon, stopDaemon, WORKERS_AS_NOBODY, type DaemonRun } from './daemon-harness';
+import { assertRoot, ensureUser, ensureUserWithHome, freePort, localTestConf, startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
 import { fromRoot } from './helpers';
 import { RawSmtp } from './smtp-raw';
 
 let d: DaemonRun;
 let port = 0;
+let carol: { name: string; home: string };
+/** alice@local.test is kept in the queue (no maildir can be made); carol@real.test is delivered */
+const conf = () => localTestConf([`listen on 127.0.0.1 port ${port}`, 'action "real" maildir', 'match from any for domain "real.test" action "real"']);
 const LINE = /^([0-9a-f]{16})\|inet4\|mda\|\|s@remote\.test\|alice@local\.test\|alice@local\.test\|(\d+)\|(\d+)\|(\d+)\|(\d+)\|(pending|inflight|offline)\|(\d*)\|(.*)$/;
 
 before(async () => {
   assertRoot();
   port = await freePort();
-  d = await startDaemon({ conf: localTestConf([`listen on 127.0.0.1 port ${port}`]), ...WORKERS_AS_NOBODY });
+  ensureUser('_smtpd');
+  ensureUser('_smtpq');
+  carol = ensureUserWithHome('tsmtpd-carol');
+  fs.rmSync(path.join(carol.home, 'Maildir'), { recursive: true, force: true });
+  d = await startDaemon({ conf: conf() });
   await d.waitHealthy();
 });
 
@@ -33,12 +42,12 @@ function ctl(...args: string[]): { status: number | null; out: string; err: stri
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
-async function send(subject: string): Promise<string> {
+async function send(subject: string, rcpt = 'alice@local.test'): Promise<string> {
   const c = await RawSmtp.connect(port);
   assert.equal((await c.reply()).code, 220);
   assert.equal((await c.cmd('EHLO client.test')).code, 250);
   assert.equal((await c.cmd('MAIL FROM:<s@remote.test>')).code, 250);
-  assert.equal((await c.cmd('RCPT TO:<alice@local.test>')).code, 250);
+  assert.equal((await c.cmd(`RCPT TO:<${rcpt}>`)).code, 250);
   assert.equal((await c.cmd('DATA')).code, 354);
   const r = await c.cmd(`Subject: ${subject}\r\n\r\nbody\r\n.`);
   c.close();
@@ -106,7 +115,7 @@ test('remove: one message, then all; the spool is left empty; with the daemon st
   const offline = ctl('show', 'queue').out.trim().split('\n');
   assert.equal(offline.length, 2);
   for (const l of offline) assert.equal(LINE.exec(l)?.[6], 'offline', l);
-  d = await startDaemon({ conf: localTestConf([`listen on 127.0.0.1 port ${port}`]), dir: d.dir, ...WORKERS_AS_NOBODY });
+  d = await startDaemon({ conf: conf(), dir: d.dir });
   await d.waitHealthy();
   // found at start, they are tried at once: wait until neither is in flight
   await d.waitLog(new RegExp(`deferred evpid=${second}`));
@@ -117,4 +126,88 @@ test('remove: one message, then all; the spool is left empty; with the daemon st
   await new Promise((res) => setTimeout(res, 300));
   const left = fs.readdirSync(path.join(d.spool, 'queue')).flatMap((b) => fs.readdirSync(path.join(d.spool, 'queue', b)));
   assert.deepEqual(left, []);
+});
+
+test('pause mda: a deliverable message waits in the queue (show status says so); resume mda delivers it', async () => {
+  assert.equal(ctl('pause', 'mda').out, 'command succeeded\n');
+  assert.equal(ctl('show', 'status').out, 'MDA paused\nMTA running\nSMTP running\n');
+  const msgid = await send('held', `${carol.name}@real.test`);
+  await new Promise((res) => setTimeout(res, 1500));
+  const newDir = path.join(carol.home, 'Maildir', 'new');
+  assert.equal(fs.existsSync(newDir) ? fs.readdirSync(newDir).length : 0, 0, 'not delivered while paused');
+  assert.match(ctl('show', 'queue', msgid).out, /\|pending\|\d+\|$/m);
+  assert.equal(ctl('resume', 'mda').out, 'command succeeded\n');
+  await d.waitLog(new RegExp(`delivered evpid=${msgid}`));
+  assert.equal(fs.readdirSync(newDir).length, 1);
+  assert.deepEqual(JSON.parse(ctl('show', 'status', '--json').out), { MDA: 'running', MTA: 'running', SMTP: 'running' });
+});
+
+test('pause smtp: a new session gets 421 4.3.2; resume smtp: served again', async () => {
+  assert.equal(ctl('pause', 'smtp').out, 'command succeeded\n');
+  const c = await RawSmtp.connect(port);
+  const r = await c.reply();
+  assert.equal(r.code, 421);
+  assert.match(r.text, /^4\.3\.2 /);
+  c.close();
+  assert.equal(ctl('show', 'status').out, 'MDA running\nMTA running\nSMTP paused\n');
+  ctl('resume', 'smtp');
+  const again = await RawSmtp.connect(port);
+  assert.equal((await again.reply()).code, 220);
+  again.close();
+});
+
+test('pause envelope: the suspend flag in show queue, no tries meanwhile; resume envelope lifts it', async () => {
+  const msgid = await send('suspended');
+  await d.waitLog(new RegExp(`deferred evpid=${msgid}`));
+  assert.equal(ctl('pause', 'envelope', msgid).out, '1 envelope paused\n');
+  assert.match(ctl('show', 'queue', msgid).out, /^[0-9a-f]{16}\|inet4\|mda\|suspend\|/);
+  const tries = () => (d.logs().match(new RegExp(`deferred evpid=${msgid}`, 'g')) ?? []).length;
+  const before = tries();
+  ctl('schedule', msgid);
+  await new Promise((res) => setTimeout(res, 1000));
+  assert.equal(tries(), before, 'a suspended envelope is not tried, even when scheduled');
+  assert.equal(ctl('resume', 'envelope', 'all').out, '1 envelope resumed\n');
+  for (let i = 0; i < 50 && tries() === before; i++) await new Promise((res) => setTimeout(res, 100));
+  assert.ok(tries() > before, 'tried once resumed');
+  const json = JSON.parse(ctl('show', 'queue', msgid, '--json').out) as Record<string, unknown>[];
+  assert.equal(json.length, 1);
+  assert.equal(json[0]!.flags, '');
+  assert.equal(typeof json[0]!.ctime, 'number');
+});
+
+test('show stats: key=value lines in key order with the counters of every process; monitor prints its header and a row a second', async () => {
+  const lines = ctl('show', 'stats').out.trim().split('\n');
+  const keys = lines.map((l) => l.split('=')[0]!);
+  assert.deepEqual([...keys].sort(), keys, 'in key order');
+  const stats = Object.fromEntries(lines.map((l) => l.split('=') as [string, string]));
+  for (const k of ['control.session', 'mda.envelope', 'queue.evpcache.size', 'scheduler.delivery.ok', 'scheduler.delivery.tempfail', 'scheduler.envelope', 'smtp.session', 'uptime', 'uptime.human']) assert.ok(k in stats, k);
+  assert.ok(Number(stats['scheduler.delivery.ok']) >= 1, 'the delivery above');
+  assert.ok(Number(stats['scheduler.delivery.tempfail']) >= 1);
+  assert.equal(stats['control.session'], '1');
+  const mon = spawn(process.execPath, [fromRoot('bin', 'smtpctl'), '-s', d.socket, 'monitor']);
+  let out = '';
+  mon.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  await new Promise((res) => setTimeout(res, 3500));
+  mon.kill();
+  const rows = out.split('\n').filter(Boolean);
+  assert.equal(rows[0], '--- client ---  -- envelope --   ---- relay/delivery --- ------- misc -------');
+  assert.equal(rows[1], 'curr conn disc  curr  enq  deq   ok tmpfail prmfail loop expire remove bounce');
+  assert.ok(rows.length >= 4, out);
+  for (const r of rows.slice(2)) assert.match(r, /^ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+$/);
+});
+
+test('log verbose: debug lines appear (a session opening); log brief: they stop', async () => {
+  assert.equal(ctl('log', 'verbose').out, 'command succeeded\n');
+  const c = await RawSmtp.connect(port);
+  await c.reply();
+  c.close();
+  await d.waitLog(/smtp\[\d+\] debug smtp-connected/);
+  assert.equal(ctl('log', 'brief').out, 'command succeeded\n');
+  const count = () => (d.logs().match(/debug smtp-connected/g) ?? []).length;
+  const before = count();
+  const again = await RawSmtp.connect(port);
+  await again.reply();
+  again.close();
+  await new Promise((res) => setTimeout(res, 500));
+  assert.equal(count(), before);
 });

@@ -6,7 +6,7 @@
  * (with `re`). A malformed frame from a client closes that client only.
  */
 import { COMMON_MESSAGES } from './msg-common';
-import { arr, int, lit, opt, record, str, union, type Infer } from './schema';
+import { arr, bool, int, lit, opt, record, str, union, type Infer } from './schema';
 
 export const FromClient = union({
   ...COMMON_MESSAGES,
@@ -16,6 +16,12 @@ export const FromClient = union({
   SHOW_FILE: { reqid: int, what: lit('envelope', 'message'), id: str },
   SCHEDULE: { reqid: int, id: str },
   REMOVE: { reqid: int, id: str },
+  /** pause / resume: mda, mta, smtp, or the envelopes of `id` */
+  PAUSE: { reqid: int, what: lit('mda', 'mta', 'smtp', 'envelope'), id: opt(str), paused: bool },
+  SHOW_STATUS: { reqid: int },
+  SHOW_STATS: { reqid: int },
+  /** log brief / log verbose */
+  LOG: { reqid: int, verbose: bool },
 });
 export type FromClient = Infer<typeof FromClient>;
 
@@ -28,6 +34,7 @@ export const ToClient = union({
   LINES_REPLY: { re: int, lines: arr(str, 1_000_000) },
   TEXT_REPLY: { re: int, text: str },
   COUNT_REPLY: { re: int, count: int },
+  STATS_REPLY: { re: int, stats: record(int) },
   ERROR: { re: opt(int), message: str },
 });
 export type ToClient = Infer<typeof ToClient>;

@@ -4,6 +4,7 @@
  * `id` is an evpid (16 hex), a msgid (8 hex) or `all`.
  */
 import { COMMON_MESSAGES } from './msg-common';
+import { CONTROL_REPLIES, CONTROL_REQUESTS } from './msg-control-common';
 import { arr, bool, int, lit, obj, opt, str, union, type Infer } from './schema';
 
 export const QueueEntry = obj({
@@ -26,6 +27,7 @@ export type QueueEntry = Infer<typeof QueueEntry>;
 
 export const ControlToQueue = union({
   ...COMMON_MESSAGES,
+  ...CONTROL_REQUESTS,
   CTL_QUEUE_LIST: { reqid: int, id: opt(str) },
   CTL_QUEUE_SHOW: { reqid: int, what: lit('envelope', 'message'), id: str },
   CTL_QUEUE_REMOVE: { reqid: int, id: str },
@@ -34,6 +36,7 @@ export type ControlToQueue = Infer<typeof ControlToQueue>;
 
 export const QueueToControl = union({
   ...COMMON_MESSAGES,
+  ...CONTROL_REPLIES,
   CTL_QUEUE_ENTRIES: { re: int, entries: arr(QueueEntry, 1_000_000) },
   /** a file of the spool, as latin1 text */
   CTL_QUEUE_TEXT: { re: int, text: str },

@@ -11,6 +11,8 @@ import { QueueToScheduler, SchedulerToQueue } from './msg-queue-scheduler';
 import { LkaToQueue, QueueToLka } from './msg-queue-lka';
 import { ControlToQueue, QueueToControl } from './msg-control-queue';
 import { ControlToScheduler, SchedulerToControl } from './msg-control-scheduler';
+import { ControlToWorker, WorkerToControl } from './msg-control-common';
+import { ControlToSmtp, SmtpToControl } from './msg-control-smtp';
 import { union, type Infer, type UnionDecoder } from './schema';
 import { assertAllowed, type WorkerName } from './topology';
 
@@ -33,7 +35,11 @@ export type PeerMessage =
   | ControlToQueue
   | QueueToControl
   | ControlToScheduler
-  | SchedulerToControl;
+  | SchedulerToControl
+  | ControlToWorker
+  | WorkerToControl
+  | ControlToSmtp
+  | SmtpToControl;
 
 /** receiver <- sender: the union the receiver decodes */
 const RECEIVES: Readonly<Record<string, UnionDecoder<PeerMessage>>> = {
@@ -51,6 +57,14 @@ const RECEIVES: Readonly<Record<string, UnionDecoder<PeerMessage>>> = {
   'control<-queue': QueueToControl,
   'scheduler<-control': ControlToScheduler,
   'control<-scheduler': SchedulerToControl,
+  'smtp<-control': ControlToSmtp,
+  'control<-smtp': SmtpToControl,
+  'lka<-control': ControlToWorker,
+  'control<-lka': WorkerToControl,
+  'mta<-control': ControlToWorker,
+  'control<-mta': WorkerToControl,
+  'mda<-control': ControlToWorker,
+  'control<-mda': WorkerToControl,
 };
 
 /** The decoder for what `self` may receive from `peer`; throws for a pair not in the topology. */

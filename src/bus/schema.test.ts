@@ -13,6 +13,8 @@ import { HelperToMda, MdaToHelper, ToHelper } from './msg-deliver';
 import { QueueToScheduler, SchedulerToQueue } from './msg-queue-scheduler';
 import { ControlToQueue, QueueToControl } from './msg-control-queue';
 import { ControlToScheduler, SchedulerToControl } from './msg-control-scheduler';
+import { ControlToWorker, WorkerToControl } from './msg-control-common';
+import { ControlToSmtp, SmtpToControl } from './msg-control-smtp';
 import { DecodeError, dispatch, type Handlers, type UnionDecoder } from './schema';
 
 const SAMPLES: Record<string, Record<string, unknown>[]> = {
@@ -45,6 +47,11 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'SHOW_FILE', reqid: 5, what: 'message', id: '0a1b2c3d' },
     { type: 'SCHEDULE', reqid: 6, id: 'all' },
     { type: 'REMOVE', reqid: 7, id: '0a1b2c3d00000001' },
+    { type: 'PAUSE', reqid: 8, what: 'mta', paused: true },
+    { type: 'PAUSE', reqid: 8, what: 'envelope', id: 'all', paused: false },
+    { type: 'SHOW_STATUS', reqid: 9 },
+    { type: 'SHOW_STATS', reqid: 10 },
+    { type: 'LOG', reqid: 11, verbose: true },
   ],
   ToClient: [
     { type: 'PING', reqid: 2 },
@@ -54,6 +61,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'LINES_REPLY', re: 4, lines: ['a|b'] },
     { type: 'TEXT_REPLY', re: 5, text: 'Subject: x\r\n' },
     { type: 'COUNT_REPLY', re: 6, count: 2 },
+    { type: 'STATS_REPLY', re: 7, stats: { 'smtp.session': 1 } },
     { type: 'ERROR', message: 'no' },
     { type: 'ERROR', re: 3, message: 'no' },
   ],
@@ -73,6 +81,8 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'CTL_QUEUE_LIST', reqid: 1, id: '0a1b2c3d' },
     { type: 'CTL_QUEUE_SHOW', reqid: 2, what: 'envelope', id: '0a1b2c3d00000001' },
     { type: 'CTL_QUEUE_REMOVE', reqid: 3, id: 'all' },
+    { type: 'STATS', reqid: 4 },
+    { type: 'LOG_LEVEL', verbose: false },
   ],
   QueueToControl: [
     { type: 'PING', reqid: 1 },
@@ -85,18 +95,51 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'CTL_QUEUE_TEXT', re: 2, text: '{}' },
     { type: 'CTL_QUEUE_COUNT', re: 3, count: 1 },
     { type: 'CTL_QUEUE_FAIL', re: 3, message: 'no such envelope' },
+    { type: 'STATS_REPLY', re: 4, stats: { 'queue.bounce': 0 } },
   ],
   ControlToScheduler: [
     { type: 'PING', reqid: 1 },
     { type: 'PONG', re: 1, pid: 2, name: 'control' },
     { type: 'CTL_SCHED_TIMES', reqid: 1 },
     { type: 'CTL_SCHED_NOW', reqid: 2, id: 'all' },
+    { type: 'CTL_SCHED_PAUSE', reqid: 3 },
+    { type: 'CTL_SCHED_PAUSE', reqid: 3, what: 'mda', paused: true },
+    { type: 'CTL_SCHED_SUSPEND', reqid: 4, id: '0a1b2c3d', suspended: true },
+    { type: 'STATS', reqid: 5 },
+    { type: 'LOG_LEVEL', verbose: true },
   ],
   SchedulerToControl: [
     { type: 'PING', reqid: 1 },
     { type: 'PONG', re: 1, pid: 2, name: 'scheduler' },
-    { type: 'CTL_SCHED_TIMES_REPLY', re: 1, times: { '0a1b2c3d00000001': 1767225600 } },
+    { type: 'CTL_SCHED_TIMES_REPLY', re: 1, times: { '0a1b2c3d00000001': 1767225600 }, suspended: [] },
     { type: 'CTL_SCHED_COUNT', re: 2, count: 3 },
+    { type: 'CTL_SCHED_STATE', re: 3, mda: true, mta: false },
+    { type: 'STATS_REPLY', re: 5, stats: {} },
+  ],
+  ControlToSmtp: [
+    { type: 'PING', reqid: 1 },
+    { type: 'PONG', re: 1, pid: 2, name: 'control' },
+    { type: 'CTL_SMTP_PAUSE', reqid: 2 },
+    { type: 'CTL_SMTP_PAUSE', reqid: 2, paused: true },
+    { type: 'STATS', reqid: 3 },
+    { type: 'LOG_LEVEL', verbose: true },
+  ],
+  SmtpToControl: [
+    { type: 'PING', reqid: 1 },
+    { type: 'PONG', re: 1, pid: 2, name: 'smtp' },
+    { type: 'CTL_SMTP_STATE', re: 2, paused: false },
+    { type: 'STATS_REPLY', re: 3, stats: { 'smtp.session': 2 } },
+  ],
+  ControlToWorker: [
+    { type: 'PING', reqid: 1 },
+    { type: 'PONG', re: 1, pid: 2, name: 'control' },
+    { type: 'STATS', reqid: 3 },
+    { type: 'LOG_LEVEL', verbose: false },
+  ],
+  WorkerToControl: [
+    { type: 'PING', reqid: 1 },
+    { type: 'PONG', re: 1, pid: 2, name: 'lka' },
+    { type: 'STATS_REPLY', re: 3, stats: {} },
   ],
   SchedulerToQueue: [
     { type: 'PING', reqid: 5 },
@@ -180,7 +223,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   ],
 };
 
-const UNIONS: Record<string, UnionDecoder<{ type: string }>> = { ToWorker, ToParent, FromClient, ToClient, CommonMessage, SmtpToLka, LkaToSmtp, SmtpToQueue, QueueToSmtp, QueueToScheduler, SchedulerToQueue, QueueToMda, MdaToQueue, QueueToLka, LkaToQueue, ToHelper, MdaToHelper, HelperToMda, ControlToQueue, QueueToControl, ControlToScheduler, SchedulerToControl };
+const UNIONS: Record<string, UnionDecoder<{ type: string }>> = { ToWorker, ToParent, FromClient, ToClient, CommonMessage, SmtpToLka, LkaToSmtp, SmtpToQueue, QueueToSmtp, QueueToScheduler, SchedulerToQueue, QueueToMda, MdaToQueue, QueueToLka, LkaToQueue, ToHelper, MdaToHelper, HelperToMda, ControlToQueue, QueueToControl, ControlToScheduler, SchedulerToControl, ControlToSmtp, SmtpToControl, ControlToWorker, WorkerToControl };
 
 test('every message type of every union has a sample that round-trips through JSON and its decoder', () => {
   for (const [name, decoder] of Object.entries(UNIONS)) {

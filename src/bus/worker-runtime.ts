@@ -37,6 +37,8 @@ export interface WorkerContext {
 }
 
 export interface WorkerHooks {
+  /** counters for smtpctl show stats (keys as OpenSMTPD names them) */
+  stats?(): Record<string, number>;
   /** runs before privileges are dropped (as root when started as root) */
   beforeDrop?(): void | Promise<void>;
   /** runs after privileges are dropped, before READY */
@@ -103,6 +105,8 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
     channel
       .onMessage((msg) => {
         if (msg.type === 'PING') channel.send({ type: 'PONG', re: msg.reqid, pid: process.pid, name });
+        else if (msg.type === 'STATS') channel.send({ type: 'STATS_REPLY', re: msg.reqid, stats: hooks.stats?.() ?? {} });
+        else if (msg.type === 'LOG_LEVEL') c.log.level = msg.verbose ? 'debug' : 'info';
         else hooks.onPeerMessage?.(peer, msg, channel);
       })
       .onError((err) => fatal('protocol-error', err))

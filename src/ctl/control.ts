@@ -2,8 +2,9 @@
  * control: the smtpctl socket. Listens on the control socket (created before privileges are
  * dropped: mode 0660, group of the queue user), checks each client's BUS_VERSION, and answers
  * requests by asking the other processes: STATUS (is every process alive?), SHOW_QUEUE,
- * SHOW_FILE (an envelope or a message), SCHEDULE and REMOVE. Ids are checked here before any
- * worker sees them.
+ * SHOW_FILE (an envelope or a message), SCHEDULE, REMOVE, PAUSE (mda, mta, smtp, envelopes),
+ * SHOW_STATUS, SHOW_STATS and LOG (brief or verbose, told to every worker). Ids are checked here
+ * before any worker sees them.
  * Privileges: runs as the daemon user (_smtpd). Peers: lka, queue, scheduler, smtp, mta, mda,
  * and the parent over IPC. Never opens the spool. A malformed frame from a client closes that
  * client only.
@@ -19,6 +20,9 @@ import type { QueueToControl } from '../bus/msg-control-queue';
 import type { SchedulerToControl } from '../bus/msg-control-scheduler';
 import { EVPID, QUEUE_ID, queueLine, runStateOf } from './queue-format';
 import { runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
+import type { WorkerName } from '../bus/topology';
+import type { WorkerToControl } from '../bus/msg-control-common';
+import type { SmtpToControl } from '../bus/msg-control-smtp';
 
 const CLIENT_MAX_FRAME = 64 * 1024;
 const STATUS_TIMEOUT_MS = 1000;
@@ -27,7 +31,7 @@ const QUEUE_TIMEOUT_MS = 30_000;
 class RequestError extends Error {}
 
 /** a request to a worker; its answer, or a RequestError saying what went wrong */
-async function ask<R>(ctx: WorkerContext, peer: 'queue' | 'scheduler', msg: Parameters<PeerChannel['request']>[0]): Promise<R> {
+async function ask<R>(ctx: WorkerContext, peer: WorkerName, msg: Parameters<PeerChannel['request']>[0]): Promise<R> {
   const ch = ctx.peers.get(peer);
   if (!ch) throw new RequestError(`the ${peer} process is not running (restarting?): try again`);
   const r = (await ch.request(msg, QUEUE_TIMEOUT_MS)) as unknown as R & { type: string; message?: string };
@@ -42,8 +46,40 @@ async function showQueue(ctx: WorkerContext, id: string | undefined): Promise<st
     ask<Extract<SchedulerToControl, { type: 'CTL_SCHED_TIMES_REPLY' }>>(ctx, 'scheduler', { type: 'CTL_SCHED_TIMES' }),
   ]);
   const now = Math.floor(Date.now() / 1000);
-  return list.entries.sort((a, b) => a.ctime - b.ctime || a.evpid.localeCompare(b.evpid)).map((e) => queueLine(e, runStateOf(e, times.times[e.evpid], now)));
+  const suspended = new Set(times.suspended);
+  return list.entries
+    .sort((a, b) => a.ctime - b.ctime || a.evpid.localeCompare(b.evpid))
+    .map((e) => (suspended.has(e.evpid) ? { ...e, flags: [e.flags, 'suspend'].filter(Boolean).join(',') } : e))
+    .map((e) => queueLine(e, runStateOf(e, times.times[e.evpid], now)));
 }
+
+type SchedState = Extract<SchedulerToControl, { type: 'CTL_SCHED_STATE' }>;
+type SmtpState = Extract<SmtpToControl, { type: 'CTL_SMTP_STATE' }>;
+
+/** show status: OpenSMTPD's three lines */
+async function showStatus(ctx: WorkerContext): Promise<string[]> {
+  const [sched, smtp] = await Promise.all([
+    ask<SchedState>(ctx, 'scheduler', { type: 'CTL_SCHED_PAUSE' }),
+    ask<SmtpState>(ctx, 'smtp', { type: 'CTL_SMTP_PAUSE' }),
+  ]);
+  const word = (p: boolean) => (p ? 'paused' : 'running');
+  return [`MDA ${word(sched.mda)}`, `MTA ${word(sched.mta)}`, `SMTP ${word(smtp.paused)}`];
+}
+
+/** show stats: every worker's counters, control's own, and the uptime */
+async function showStats(ctx: WorkerContext, clients: number): Promise<Record<string, number>> {
+  const out: Record<string, number> = { 'control.session': clients, uptime: Math.floor(process.uptime()) };
+  await Promise.all(
+    peersOf('control').map(async (peer) => {
+      const r = await ask<Extract<WorkerToControl, { type: 'STATS_REPLY' }>>(ctx, peer, { type: 'STATS' });
+      Object.assign(out, r.stats);
+    }),
+  );
+  return out;
+}
+
+/** the number of smtpctl clients connected now */
+let clientCount = 0;
 
 const BAD_ID = 'use an envelope id (16 hex digits), a message id (8 hex digits) or "all"';
 
@@ -124,9 +160,33 @@ function serveClient(ctx: WorkerContext, socket: net.Socket): void {
       const r = ask<Extract<QueueToControl, { type: 'CTL_QUEUE_COUNT' }>>(ctx, 'queue', { type: 'CTL_QUEUE_REMOVE', id: m.id });
       answer(m.reqid, r.then((c) => ({ type: 'COUNT_REPLY', re: m.reqid, count: c.count })));
     },
+    PAUSE: (m) => {
+      const verb = m.paused ? 'paused' : 'resumed';
+      if (m.what === 'envelope') {
+        if (m.id === undefined || !QUEUE_ID.test(m.id)) return fail(m.reqid, `${JSON.stringify(m.id ?? '')}: ${BAD_ID}`);
+        const r = ask<Extract<SchedulerToControl, { type: 'CTL_SCHED_COUNT' }>>(ctx, 'scheduler', { type: 'CTL_SCHED_SUSPEND', id: m.id, suspended: m.paused });
+        return answer(m.reqid, r.then((c) => ({ type: 'COUNT_REPLY', re: m.reqid, count: c.count })));
+      }
+      const r =
+        m.what === 'smtp'
+          ? ask<SmtpState>(ctx, 'smtp', { type: 'CTL_SMTP_PAUSE', paused: m.paused })
+          : ask<SchedState>(ctx, 'scheduler', { type: 'CTL_SCHED_PAUSE', what: m.what, paused: m.paused });
+      ctx.log.info({ event: `${m.what}-${verb}` }, `smtpctl: ${m.what} ${verb}`);
+      answer(m.reqid, r.then(() => ({ type: 'TEXT_REPLY', re: m.reqid, text: 'command succeeded\n' })));
+    },
+    SHOW_STATUS: (m) => answer(m.reqid, showStatus(ctx).then((lines) => ({ type: 'LINES_REPLY', re: m.reqid, lines }))),
+    SHOW_STATS: (m) => answer(m.reqid, showStats(ctx, clientCount).then((stats) => ({ type: 'STATS_REPLY', re: m.reqid, stats }))),
+    LOG: (m) => {
+      for (const peer of peersOf('control')) ctx.peers.get(peer)?.send({ type: 'LOG_LEVEL', verbose: m.verbose });
+      ctx.log.level = m.verbose ? 'debug' : 'info';
+      ctx.log.info({ event: 'log-level', verbose: m.verbose });
+      ch.send({ type: 'TEXT_REPLY', re: m.reqid, text: 'command succeeded\n' });
+    },
     PING: (m) => ch.send({ type: 'PONG', re: m.reqid, pid: process.pid, name: 'control' }),
     PONG: () => undefined,
   };
+  clientCount++;
+  ch.onClose(() => clientCount--);
   ch.onMessage((msg) => {
     if (!greeted && msg.type !== 'HELLO') {
       refuse('send HELLO with your protocol version first');

@@ -5,6 +5,7 @@
  * Privileges: the caller's (the control socket's mode decides who may connect).
  * Peers: the control worker.
  */
+import { hashPassword } from '../mail/crypt';
 import type { Io } from '../util/stdio';
 import { ControlClient, ControlError } from './client';
 import { offlineQueueLines } from './offline-queue';
@@ -13,8 +14,22 @@ const COMMANDS = [
   ['show', 'queue'],
   ['show', 'envelope'],
   ['show', 'message'],
+  ['show', 'status'],
+  ['show', 'stats'],
   ['schedule'],
   ['remove'],
+  ['pause', 'mda'],
+  ['pause', 'mta'],
+  ['pause', 'smtp'],
+  ['pause', 'envelope'],
+  ['resume', 'mda'],
+  ['resume', 'mta'],
+  ['resume', 'smtp'],
+  ['resume', 'envelope'],
+  ['monitor'],
+  ['log', 'brief'],
+  ['log', 'verbose'],
+  ['encrypt'],
 ] as const;
 
 type Command = (typeof COMMANDS)[number];
@@ -44,56 +59,191 @@ export function resolveCommand(words: readonly string[]): { command: Command; ar
 export interface CtlOptions {
   readonly socket: string;
   readonly spool: string;
+  /** --json: the show commands print JSON */
+  readonly json: boolean;
 }
 
 /** take -s PATH and --spool DIR out of the arguments */
 export function ctlOptions(args: readonly string[], env: NodeJS.ProcessEnv): { options: CtlOptions; words: string[] } {
   let socket = env.SMTPD_SOCKET || '/var/run/smtpd.sock';
   let spool = env.SMTPD_SPOOL || '/var/spool/smtpd';
+  let json = false;
   const words: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if ((a === '-s' || a === '--spool') && i + 1 < args.length) {
       if (a === '-s') socket = args[++i]!;
       else spool = args[++i]!;
-    } else words.push(a);
+    } else if (a === '--json') json = true;
+    else words.push(a);
   }
-  return { options: { socket, spool }, words };
+  return { options: { socket, spool, json }, words };
 }
 
 function plural(n: number, what: string): string {
   return `${n} ${what}${n === 1 ? '' : 's'}`;
 }
 
-export async function runCommand(words: readonly string[], o: CtlOptions, io: Io): Promise<number> {
+/** what each command takes after its words */
+const USAGE: Record<string, string> = {
+  'show queue': '[msgid]',
+  'show envelope': 'evpid',
+  'show message': 'evpid | msgid',
+  'schedule': 'evpid | msgid | all',
+  'remove': 'evpid | msgid | all',
+  'pause envelope': 'evpid | msgid | all',
+  'resume envelope': 'evpid | msgid | all',
+  'encrypt': '[string]',
+};
+
+const ONE_ARG = new Set(['show envelope', 'show message', 'schedule', 'remove', 'pause envelope', 'resume envelope']);
+const OPTIONAL_ARG = new Set(['show queue', 'encrypt']);
+
+/** `1d2h3m4s`, as OpenSMTPD writes an uptime */
+export function humanDuration(seconds: number): string {
+  const parts: string[] = [];
+  for (const [unit, n] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
+    if (seconds >= n) {
+      parts.push(`${Math.floor(seconds / n)}${unit}`);
+      seconds %= n;
+    }
+  }
+  if (seconds > 0 || parts.length === 0) parts.push(`${seconds}s`);
+  return parts.join('');
+}
+
+export function statsLines(stats: Record<string, number>): string[] {
+  const lines: string[] = [];
+  for (const key of Object.keys(stats).sort()) {
+    lines.push(`${key}=${stats[key]}`);
+    if (key === 'uptime') lines.push(`uptime.human=${humanDuration(stats[key]!)}`);
+  }
+  return lines;
+}
+
+const MONITOR_HEADER =
+  '--- client ---  -- envelope --   ---- relay/delivery --- ------- misc -------\n' +
+  'curr conn disc  curr  enq  deq   ok tmpfail prmfail loop expire remove bounce\n';
+
+/** one monitor row: the counters now, and their change since `before` */
+export function monitorRow(now: Record<string, number>, before: Record<string, number>): string {
+  const v = (k: string) => now[k] ?? 0;
+  const d = (k: string) => v(k) - (before[k] ?? 0);
+  const deq = d('scheduler.delivery.ok') + d('scheduler.delivery.permfail') + d('scheduler.envelope.expired') + d('scheduler.envelope.removed');
+  const cols: [number, number][] = [
+    [v('smtp.session'), 4],
+    [d('smtp.session.opened'), 4],
+    [d('smtp.session.closed'), 4],
+    [v('scheduler.envelope'), 5],
+    [d('scheduler.envelope.incoming'), 4],
+    [deq, 4],
+    [d('scheduler.delivery.ok'), 4],
+    [d('scheduler.delivery.tempfail'), 7],
+    [d('scheduler.delivery.permfail'), 7],
+    [d('scheduler.delivery.loop'), 4],
+    [d('scheduler.envelope.expired'), 6],
+    [d('scheduler.envelope.removed'), 6],
+    [d('queue.bounce'), 6],
+  ];
+  return `${cols.map(([n, w]) => String(n).padStart(w)).join(' ')}\n`;
+}
+
+/** monitor: a row per second (the header every 25 rows), `rows` of them or until interrupted */
+async function monitor(client: ControlClient, io: Io, rows: number): Promise<void> {
+  const stats = async () => {
+    const r = await client.request({ type: 'SHOW_STATS' });
+    return r.type === 'STATS_REPLY' ? r.stats : {};
+  };
+  let before = await stats();
+  for (let i = 0; rows <= 0 || i < rows; i++) {
+    if (i % 25 === 0) io.out(MONITOR_HEADER);
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = await stats();
+    io.out(monitorRow(now, before));
+    before = now;
+  }
+}
+
+async function encrypt(args: readonly string[], io: Io, stdin: () => Promise<string>): Promise<void> {
+  const lines = args.length > 0 ? [args[0]!] : (await stdin()).split('\n').filter((l) => l.length > 0);
+  for (const l of lines) io.out(`${await hashPassword(l)}\n`);
+}
+
+export async function runCommand(words: readonly string[], o: CtlOptions, io: Io, env: { stdin?: () => Promise<string>; monitorRows?: number } = {}): Promise<number> {
   const { command, args } = resolveCommand(words);
   const name = command.join(' ');
-  const needs = name === 'show queue' ? 0 : 1;
-  if (args.length > 1 || args.length < needs) throw new CommandError(`usage: smtpctl ${name} ${name === 'show queue' ? '[msgid]' : name === 'show envelope' ? 'evpid' : 'evpid | msgid' + (name === 'show message' ? '' : ' | all')}`);
+  const bad = args.length > 1 || (ONE_ARG.has(name) && args.length !== 1) || (!ONE_ARG.has(name) && !OPTIONAL_ARG.has(name) && args.length > 0);
+  if (bad) throw new CommandError(`usage: smtpctl ${name}${USAGE[name] ? ` ${USAGE[name]}` : ''}`);
+  if (name === 'encrypt') {
+    await encrypt(args, io, env.stdin ?? readStdin);
+    return 0;
+  }
   let client: ControlClient;
   try {
     client = await ControlClient.connect(o.socket);
   } catch (e) {
     if (name === 'show queue' && e instanceof ControlError && /not running/.test(e.message)) {
-      for (const line of offlineQueueLines(o.spool, args[0])) io.out(`${line}\n`);
+      const lines = offlineQueueLines(o.spool, args[0]);
+      io.out(o.json ? `${JSON.stringify(lines.map(lineToJson))}\n` : lines.map((l) => `${l}\n`).join(''));
       return 0;
     }
     throw e;
   }
   try {
-    const id = args[0];
-    if (name === 'show queue') {
-      const r = await client.request({ type: 'SHOW_QUEUE', ...(id !== undefined ? { id } : {}) });
-      if (r.type === 'LINES_REPLY') for (const line of r.lines) io.out(`${line}\n`);
-    } else if (name === 'show envelope' || name === 'show message') {
-      const r = await client.request({ type: 'SHOW_FILE', what: name === 'show envelope' ? 'envelope' : 'message', id: id! });
-      if (r.type === 'TEXT_REPLY') io.out(r.text);
-    } else {
-      const r = await client.request({ type: name === 'schedule' ? 'SCHEDULE' : 'REMOVE', id: id! });
-      if (r.type === 'COUNT_REPLY') io.out(`${plural(r.count, 'envelope')} ${name === 'schedule' ? 'scheduled' : 'removed'}\n`);
-    }
+    await runOnline(client, name, args[0], o, io, env.monitorRows ?? 0);
     return 0;
   } finally {
     client.close();
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const c of process.stdin) parts.push(c as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+const QUEUE_FIELDS = ['evpid', 'family', 'type', 'flags', 'sender', 'rcpt', 'dest', 'ctime', 'expire', 'lasttry', 'retry', 'runstate', 'delay', 'errorline'] as const;
+
+/** a show queue line as a JSON object (numbers as numbers) */
+export function lineToJson(line: string): Record<string, string | number> {
+  const f = line.split('|');
+  const out: Record<string, string | number> = {};
+  QUEUE_FIELDS.forEach((k, i) => {
+    const v = f[i] ?? '';
+    out[k] = ['ctime', 'expire', 'lasttry', 'retry'].includes(k) || (k === 'delay' && v !== '') ? Number(v) : v;
+  });
+  return out;
+}
+
+async function runOnline(client: ControlClient, name: string, id: string | undefined, o: CtlOptions, io: Io, monitorRows: number): Promise<void> {
+  const [verb, what] = name.split(' ') as [string, string | undefined];
+  if (name === 'show queue') {
+    const r = await client.request({ type: 'SHOW_QUEUE', ...(id !== undefined ? { id } : {}) });
+    if (r.type !== 'LINES_REPLY') return;
+    io.out(o.json ? `${JSON.stringify(r.lines.map(lineToJson))}\n` : r.lines.map((l) => `${l}\n`).join(''));
+  } else if (name === 'show envelope' || name === 'show message') {
+    const r = await client.request({ type: 'SHOW_FILE', what: name === 'show envelope' ? 'envelope' : 'message', id: id! });
+    if (r.type === 'TEXT_REPLY') io.out(r.text);
+  } else if (name === 'show status') {
+    const r = await client.request({ type: 'SHOW_STATUS' });
+    if (r.type !== 'LINES_REPLY') return;
+    io.out(o.json ? `${JSON.stringify(Object.fromEntries(r.lines.map((l) => l.split(' ') as [string, string])))}\n` : r.lines.map((l) => `${l}\n`).join(''));
+  } else if (name === 'show stats') {
+    const r = await client.request({ type: 'SHOW_STATS' });
+    if (r.type !== 'STATS_REPLY') return;
+    io.out(o.json ? `${JSON.stringify(r.stats)}\n` : statsLines(r.stats).map((l) => `${l}\n`).join(''));
+  } else if (name === 'monitor') {
+    await monitor(client, io, monitorRows);
+  } else if (verb === 'log') {
+    const r = await client.request({ type: 'LOG', verbose: what === 'verbose' });
+    if (r.type === 'TEXT_REPLY') io.out(r.text);
+  } else if (verb === 'pause' || verb === 'resume') {
+    const r = await client.request({ type: 'PAUSE', what: what as 'mda' | 'mta' | 'smtp' | 'envelope', ...(id !== undefined ? { id } : {}), paused: verb === 'pause' });
+    if (r.type === 'TEXT_REPLY') io.out(r.text);
+    else if (r.type === 'COUNT_REPLY') io.out(`${plural(r.count, 'envelope')} ${verb === 'pause' ? 'paused' : 'resumed'}\n`);
+  } else {
+    const r = await client.request({ type: name === 'schedule' ? 'SCHEDULE' : 'REMOVE', id: id! });
+    if (r.type === 'COUNT_REPLY') io.out(`${plural(r.count, 'envelope')} ${name === 'schedule' ? 'scheduled' : 'removed'}\n`);
   }
 }

@@ -26,7 +26,7 @@ export function main(argv: readonly string[], io: Io = stdio): number | Promise<
   if (name === 'sendmail' || name === 'send-mail') return sendmailMain(args, io);
   if (name === 'smtpctl' && (args.length === 0 || args[0] === '-h' || args[0] === '--help')) {
     io.out('usage: smtpctl [-s socket] command [argument ...]\n');
-    io.out('commands: show queue [msgid], show envelope evpid, show message id, schedule id|all, remove id|all\n');
+    io.out('commands: show queue|envelope|message|status|stats, schedule, remove, pause|resume mda|mta|smtp|envelope, monitor, log brief|verbose, encrypt (see smtpctl(8))\n');
     return args.length === 0 ? 1 : 0;
   }
   if (name === 'smtpctl' || name === 'mailq') {

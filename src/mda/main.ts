@@ -42,13 +42,19 @@ export function main(): void {
   runWorker('mda', (worker) => {
     const streams = new Map<number, Buffer[]>();
     const helpers = new Helpers(worker);
+    /** deliveries under way, and done (smtpctl show stats) */
+    let running = 0;
+    let done = 0;
     const fromQueue = perChannel((ch: PeerChannel): Handlers<QueueToMda, void> => ({
       MDA_DELIVER: (m) => {
         const content = Buffer.concat(streams.get(m.stream) ?? []);
         streams.delete(m.stream);
         const cfg = worker.config as MdaConfig;
         const action = cfg.actions.find((a) => a.name === m.envelope.action);
+        running++;
         void deliver(worker, helpers, action, m.envelope, content).then((r) => {
+          running--;
+          done++;
           const ev = r.result === 'ok' ? 'delivered' : r.result === 'tempfail' ? 'deferred' : 'failed';
           worker.log.info({ event: ev, evpid: m.envelope.evpid, rcpt: m.envelope.rcpt, dest: m.envelope.dest, result: r.text });
           if (!ch.isClosed) ch.send({ type: 'MDA_RESULT', evpid: m.envelope.evpid, result: r.result, text: r.text });
@@ -58,6 +64,7 @@ export function main(): void {
       PONG: () => undefined,
     }));
     return {
+      stats: () => ({ 'mda.envelope': done, 'mda.running': running }),
       onPeerBytes: (peer, id, bytes) => {
         if (peer !== 'queue') return;
         const list = streams.get(id);

@@ -27,6 +27,9 @@ export interface BouncerDeps {
 }
 
 export class Bouncer {
+  /** bounces queued so far (smtpctl show stats: queue.bounce) */
+  made = 0;
+
   /** bounces waiting for lka (starting or restarting) */
   private waiting: [StoredEnvelope, string, boolean][] = [];
 
@@ -91,7 +94,10 @@ export class Bouncer {
       return;
     }
     const msgid = await this.report(e, { rcpt: String(e.rcpt), error, expired });
-    if (msgid !== undefined) this.deps.worker.log.info({ event: 'bounce-queued', evpid: e.evpid, msgid, to: e.sender, expired });
+    if (msgid !== undefined) {
+      this.made++;
+      this.deps.worker.log.info({ event: 'bounce-queued', evpid: e.evpid, msgid, to: e.sender, expired });
+    }
     this.deps.remove(e);
   }
 }

@@ -48,7 +48,7 @@ class Deliveries {
   }
 
   private lkaChannel?: PeerChannel;
-  private readonly bouncer: Bouncer;
+  readonly bouncer: Bouncer;
 
   set lka(ch: PeerChannel) {
     this.lkaChannel = ch;
@@ -227,6 +227,9 @@ function controlHandlers(ch: PeerChannel, deliveries: Deliveries, spool: Spool):
       );
     },
     CTL_QUEUE_REMOVE: (m) => reply({ type: 'CTL_QUEUE_COUNT', re: m.reqid, count: deliveries.removeById(m.id) }),
+    // answered by the worker runtime
+    STATS: () => undefined,
+    LOG_LEVEL: () => undefined,
     PING: () => undefined,
     PONG: () => undefined,
   };
@@ -299,6 +302,7 @@ export function main(): void {
     };
     setInterval(checkSpace, SPACE_CHECK_MS).unref();
     return {
+      stats: () => ({ 'queue.evpcache.size': deliveries.envelopes.size, 'queue.bounce': deliveries.bouncer.made }),
       beforeDrop: () => undefined,
       onPeer: (peer, ch) => {
         if (peer === 'smtp') {

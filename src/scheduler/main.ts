@@ -18,6 +18,8 @@ const BATCH = 256;
 export function main(): void {
   runWorker('scheduler', (worker) => {
     const q = new RamQueue();
+    /** cumulative counters for smtpctl show stats and monitor */
+    const counters = { ok: 0, tempfail: 0, permfail: 0, incoming: 0, expired: 0, removed: 0 };
     let queue: PeerChannel | undefined;
     let timer: NodeJS.Timeout | undefined;
     const now = () => Math.floor(Date.now() / 1000);
@@ -25,6 +27,7 @@ export function main(): void {
       timer = undefined;
       if (!queue || queue.isClosed) return;
       const expired = q.expired(now());
+      counters.expired += expired.length;
       for (let i = 0; i < expired.length; i += BATCH) queue.send({ type: 'SCHED_EXPIRE', evpids: expired.slice(i, i + BATCH) });
       for (;;) {
         const due = q.due(now(), BATCH);
@@ -40,15 +43,18 @@ export function main(): void {
     };
     const fromQueue: Handlers<QueueToScheduler, void> = {
       SCHED_ADD: (m) => {
+        if (m.now !== true) counters.incoming += m.envelopes.length;
         for (const e of m.envelopes) q.add(e, now(), m.now === true);
         run();
       },
       SCHED_RESULT: (m) => {
+        counters[m.result]++;
         const warnAfter = (worker.config as { bounceWarnInterval?: number[] }).bounceWarnInterval ?? [];
         if (q.result(m.evpid, m.result, now(), warnAfter) && queue && !queue.isClosed) queue.send({ type: 'SCHED_WARN', evpid: m.evpid });
         arm();
       },
       SCHED_REMOVE: (m) => {
+        counters.removed += m.evpids.length;
         q.remove(m.evpids);
         arm();
       },
@@ -56,16 +62,47 @@ export function main(): void {
       PONG: () => undefined,
     };
     const fromControl = (ch: PeerChannel): Handlers<ControlToScheduler, void> => ({
-      CTL_SCHED_TIMES: (m) => ch.send({ type: 'CTL_SCHED_TIMES_REPLY', re: m.reqid, times: q.times() }),
+      CTL_SCHED_TIMES: (m) => ch.send({ type: 'CTL_SCHED_TIMES_REPLY', re: m.reqid, times: q.times(), suspended: q.suspendedIds() }),
       CTL_SCHED_NOW: (m) => {
         const count = q.scheduleNow(m.id, now());
         ch.send({ type: 'CTL_SCHED_COUNT', re: m.reqid, count });
         run();
       },
+      CTL_SCHED_PAUSE: (m) => {
+        if (m.what !== undefined && m.paused !== undefined) {
+          q.setPaused(m.what, m.paused, now());
+          worker.log.info({ event: m.paused ? 'paused' : 'resumed', what: m.what });
+          run();
+        }
+        ch.send({ type: 'CTL_SCHED_STATE', re: m.reqid, mda: q.isPaused('mda'), mta: q.isPaused('mta') });
+      },
+      CTL_SCHED_SUSPEND: (m) => {
+        const count = q.setSuspended(m.id, m.suspended, now());
+        ch.send({ type: 'CTL_SCHED_COUNT', re: m.reqid, count });
+        run();
+      },
+      // answered by the worker runtime
+      STATS: () => undefined,
+      LOG_LEVEL: () => undefined,
       PING: () => undefined,
       PONG: () => undefined,
     });
     return {
+      stats: () => {
+        const c = q.counts();
+        return {
+          'scheduler.delivery.ok': counters.ok,
+          'scheduler.delivery.tempfail': counters.tempfail,
+          'scheduler.delivery.permfail': counters.permfail,
+          'scheduler.envelope': q.size,
+          'scheduler.envelope.incoming': counters.incoming,
+          'scheduler.envelope.inflight': c.inflight,
+          'scheduler.envelope.expired': counters.expired,
+          'scheduler.envelope.removed': counters.removed,
+          'scheduler.ramqueue.envelope': q.size,
+          'scheduler.ramqueue.hold': c.held,
+        };
+      },
       onPeer: (peer, ch) => {
         if (peer === 'queue') queue = ch;
       },

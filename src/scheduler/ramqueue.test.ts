@@ -69,3 +69,28 @@ test('a delay warning is due once per warn interval, after a temporary failure p
   q.due(99_000, 10);
   assert.equal(q.result('x', 'ok', 5000, warnAfter), false, 'never after a success');
 });
+
+test('pause mda holds due local deliveries (not relays); resume hands them out at once', () => {
+  const q = new RamQueue();
+  q.add(env('a', 1000, 3600), 1000);
+  q.add({ evpid: 'r', type: 'mta', ctime: 1000, ttl: 3600, retry: 0 }, 1000);
+  q.setPaused('mda', true, 1000);
+  assert.deepEqual(q.due(1000, 10), ['r']);
+  assert.deepEqual(q.due(1100, 10), [], 'still held');
+  assert.equal(q.nextDue(1100), 1000 + 3600 - 1100, 'a held envelope wakes nobody before its expiry');
+  q.setPaused('mda', false, 1200);
+  assert.deepEqual(q.due(1200, 10), ['a']);
+});
+
+test('pause envelope holds one message; a held envelope still expires; resume all releases it', () => {
+  const q = new RamQueue();
+  q.add(env('0a1b2c3d00000001', 1000, 60), 1000);
+  q.add(env('0a1b2c3d00000002', 1000, 3600), 1000);
+  q.add(env('ffffffff00000001', 1000, 3600), 1000);
+  assert.equal(q.setSuspended('0a1b2c3d', true, 1000), 2);
+  assert.deepEqual(q.due(1000, 10), ['ffffffff00000001']);
+  assert.deepEqual(q.suspendedIds().sort(), ['0a1b2c3d00000001', '0a1b2c3d00000002']);
+  assert.deepEqual(q.expired(1060), ['0a1b2c3d00000001']);
+  assert.equal(q.setSuspended('all', false, 1070), 1);
+  assert.deepEqual(q.due(1070, 10), ['0a1b2c3d00000002']);
+});

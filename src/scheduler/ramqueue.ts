@@ -5,6 +5,9 @@
  * the next step while that is already past; base 10 s for local delivery, 400 s for relaying.
  * An envelope older than its ttl (counted from ctime) expires instead of being tried again.
  * Two heaps (next try, expiry) make each operation O(log n), whatever the size of the queue.
+ * Holds (smtpctl pause mda/mta, pause envelope): a due envelope that is held is parked instead
+ * of handed out, and goes back to the run queue, due at once, when the hold is lifted; a parked
+ * envelope still expires.
  * No I/O: the caller drives it with the clock.
  */
 import type { ScheduledEnvelope } from '../bus/msg-queue-scheduler';
@@ -40,6 +43,12 @@ export class RamQueue {
   private readonly byNext = new MinHeap<Ref>();
   private readonly byExpiry = new MinHeap<Ref>();
   private gen = 0;
+  /** delivery types on hold (pause mda, pause mta) */
+  private readonly pausedTypes = new Set<'mda' | 'mta'>();
+  /** envelopes on hold (pause envelope) */
+  private readonly suspended = new Set<string>();
+  /** due but held: out of the next-try heap until released */
+  private readonly parked = new Set<string>();
 
   private schedule(e: Entry & { gen: number }): void {
     e.gen = ++this.gen;
@@ -66,7 +75,11 @@ export class RamQueue {
     this.schedule(e);
   }
 
-  /** envelopes due at `now` (marked in flight), at most `max` */
+  private held(e: Entry): boolean {
+    return this.pausedTypes.has(e.env.type) || this.suspended.has(e.env.evpid);
+  }
+
+  /** envelopes due at `now` (marked in flight), at most `max`; held ones are parked */
   due(now: number, max: number): string[] {
     const out: string[] = [];
     while (out.length < max) {
@@ -74,6 +87,10 @@ export class RamQueue {
       const t = this.byNext.peekTime();
       if (t === undefined || t > now) break;
       const e = this.live(this.byNext.pop()!)!;
+      if (this.held(e)) {
+        this.parked.add(e.env.evpid);
+        continue;
+      }
       e.inflight = true;
       out.push(e.env.evpid);
     }
@@ -95,6 +112,7 @@ export class RamQueue {
     if (!e) return false;
     if (result !== 'tempfail') {
       this.entries.delete(evpid);
+      this.suspended.delete(evpid);
       return false;
     }
     const warned = e.env.warned ?? 0;
@@ -115,9 +133,63 @@ export class RamQueue {
       if (t === undefined || t > now) break;
       const e = this.live(this.byExpiry.pop()!)!;
       this.entries.delete(e.env.evpid);
+      this.parked.delete(e.env.evpid);
+      this.suspended.delete(e.env.evpid);
       out.push(e.env.evpid);
     }
     return out;
+  }
+
+  /** put parked envelopes that are no longer held back in the run queue, due now */
+  private release(now: number): void {
+    for (const evpid of this.parked) {
+      const e = this.entries.get(evpid);
+      if (!e) {
+        this.parked.delete(evpid);
+        continue;
+      }
+      if (this.held(e)) continue;
+      this.parked.delete(evpid);
+      e.next = Math.min(e.next, now);
+      this.schedule(e);
+    }
+  }
+
+  /** pause or resume a delivery type (smtpctl pause mda / resume mta) */
+  setPaused(type: 'mda' | 'mta', paused: boolean, now: number): void {
+    if (paused) this.pausedTypes.add(type);
+    else this.pausedTypes.delete(type);
+    this.release(now);
+  }
+
+  isPaused(type: 'mda' | 'mta'): boolean {
+    return this.pausedTypes.has(type);
+  }
+
+  /** pause or resume the envelopes of `id` (an evpid, a msgid or `all`); how many changed */
+  setSuspended(id: string, suspended: boolean, now: number): number {
+    let n = 0;
+    for (const evpid of this.entries.keys()) {
+      if (!(id === 'all' || evpid === id || (id.length === 8 && evpid.startsWith(id)))) continue;
+      if (this.suspended.has(evpid) === suspended) continue;
+      if (suspended) this.suspended.add(evpid);
+      else this.suspended.delete(evpid);
+      n++;
+    }
+    this.release(now);
+    return n;
+  }
+
+  /** envelopes in flight, and envelopes held (parked or suspended) */
+  counts(): { inflight: number; held: number } {
+    let inflight = 0;
+    for (const e of this.entries.values()) if (e.inflight) inflight++;
+    return { inflight, held: new Set([...this.parked, ...this.suspended]).size };
+  }
+
+  /** envelopes on hold by pause envelope */
+  suspendedIds(): string[] {
+    return [...this.suspended];
   }
 
   /** each envelope's next try, -1 when in flight (smtpctl show queue) */
@@ -134,7 +206,7 @@ export class RamQueue {
     for (const [evpid, e] of this.entries) {
       if (e.inflight || !(id === 'all' || evpid === id || (id.length === 8 && evpid.startsWith(id)))) continue;
       e.next = now;
-      this.schedule(e);
+      if (!this.parked.has(evpid)) this.schedule(e);
       n++;
     }
     return n;
@@ -142,7 +214,11 @@ export class RamQueue {
 
   /** forget envelopes (removed by the operator) */
   remove(evpids: readonly string[]): void {
-    for (const evpid of evpids) this.entries.delete(evpid);
+    for (const evpid of evpids) {
+      this.entries.delete(evpid);
+      this.parked.delete(evpid);
+      this.suspended.delete(evpid);
+    }
   }
 
   get size(): number {

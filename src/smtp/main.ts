@@ -3,6 +3,7 @@
  * for each message it streams the body to the queue (Received header first), refuses bare CR
  * or LF and loops, and answers 250 only after the queue reports the message committed to disk.
  * AUTH PLAIN and LOGIN (under TLS only) are checked by lka; `senders` too.
+ * smtpctl pause smtp makes new sessions get 421 4.3.2 until resume smtp.
  * Privileges: binds its listeners before dropping privileges (so port 25 works), then runs as
  * the daemon user (_smtpd). Peers: control, lka, queue. Never decides policy itself.
  */
@@ -26,6 +27,10 @@ import './dot-stuffing';
 import './greeting';
 import './mail-rcpt-filter';
 import { ClientCounts } from './client-counts';
+import { SessionStats } from './session-stats';
+import type { ControlToSmtp } from '../bus/msg-control-smtp';
+import { dispatch, type Handlers } from '../bus/schema';
+import type { PeerChannel } from '../bus/worker-runtime';
 import { guardOptions } from './session-guard';
 import { proxyV2Options } from './proxy-v2';
 import { replyError } from './replies';
@@ -98,6 +103,10 @@ const authLimits = new AuthLimits();
 let spoolLow = false;
 /** sessions at once per client address, across listeners */
 const clients = new ClientCounts();
+/** sessions for smtpctl show stats */
+const sessionStats = new SessionStats();
+/** smtpctl pause smtp: new sessions get 421 until resume smtp */
+let paused = false;
 setInterval(() => authLimits.prune(), 60_000).unref();
 
 /** an IPv4 address as itself, not IPv4-mapped IPv6 (`::ffff:1.2.3.4`) */
@@ -143,11 +152,14 @@ class Inbound {
   }
 
   onConnect(s: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    if (paused) return cb(replyError(421, '4.3.2', 'Service paused, try again later'));
     const ip = clientIp(s);
     if (!clients.open(s.id, ip, this.config.sessions.perIp)) {
       this.worker.log.warn({ event: 'too-many-sessions', ip });
       return cb(replyError(421, '4.7.0', 'Too many connections from your address, try again later'));
     }
+    sessionStats.opening(s.id, this.listener.local ? 'local' : ip.includes(':') ? 'inet6' : 'inet4');
+    this.worker.log.debug({ event: 'smtp-connected', session: s.id, ip });
     cb();
   }
 
@@ -350,6 +362,7 @@ function serverFor(worker: WorkerContext, l: ListenerView, config: SmtpConfig, c
     onClose: (s) => {
       authLimits.closed(s.id);
       clients.close(s.id);
+      sessionStats.closing(s.id);
     },
     maxClients: config.sessions.max,
     // smtp-server's idle timeout backs up session-guard's command deadline
@@ -360,6 +373,24 @@ function serverFor(worker: WorkerContext, l: ListenerView, config: SmtpConfig, c
     onRcptTo: (a, s, cb) => inbound.onRcptTo(a.address, s, cb),
     onData: (stream, s, cb) => inbound.onData(stream, s, cb),
   });
+}
+
+/** smtpctl pause smtp / resume smtp, through control */
+function controlHandlers(worker: WorkerContext, ch: PeerChannel): Handlers<ControlToSmtp, void> {
+  return {
+    CTL_SMTP_PAUSE: (m) => {
+      if (m.paused !== undefined && m.paused !== paused) {
+        paused = m.paused;
+        worker.log.info({ event: paused ? 'paused' : 'resumed', what: 'smtp' });
+      }
+      ch.send({ type: 'CTL_SMTP_STATE', re: m.reqid, paused });
+    },
+    // answered by the worker runtime
+    STATS: () => undefined,
+    LOG_LEVEL: () => undefined,
+    PING: () => undefined,
+    PONG: () => undefined,
+  };
 }
 
 /** The local enqueue socket (sendmail): any local user may connect (mode 0666), as any user
@@ -412,7 +443,9 @@ export function main(): void {
           }
         }
       },
-      onPeerMessage: (peer, msg) => {
+      stats: () => sessionStats.stats(),
+      onPeerMessage: (peer, msg, ch) => {
+        if (peer === 'control') return dispatch(controlHandlers(worker, ch), msg as ControlToSmtp);
         const m = msg as QueueToSmtp;
         if (peer === 'queue' && m.type === 'QUEUE_SPACE') spoolLow = m.low;
       },
