@@ -5,11 +5,12 @@
  * parent -> helper (IPC, with the helper's end of its channel to mda): HELPER_START (who to
  * become, how to log).
  * mda -> helper: the message as raw byte frames on stream `stream`, then DELIVER_MAILDIR (the
- * maildir path spec of the action, and `junk`) or DELIVER_MBOX (the envelope sender).
+ * maildir path spec of the action, and `junk`), DELIVER_MBOX (the envelope sender) or
+ * DELIVER_COMMAND (an mda command's words).
  * helper -> mda: DELIVER_RESULT (ok, tempfail or permfail, and the text for the envelope).
  */
 import { COMMON_MESSAGES } from './msg-common';
-import { bool, int, lit, obj, opt, str, union, type Infer } from './schema';
+import { arr, bool, int, lit, obj, opt, str, union, type Infer } from './schema';
 
 /** `system`: a user of the system (its groups come from the group database); otherwise a
  * user of a userbase table, with its gid only */
@@ -37,6 +38,9 @@ export const MdaToHelper = union({
   DELIVER_MAILDIR: { reqid: int, stream: int, path: opt(str), junk: bool, sender: str, rcpt: str, dest: str, subAddrDelim: str },
   /** append to the user's mbox in the mail spool; `sender` for the From_ line */
   DELIVER_MBOX: { reqid: int, stream: int, sender: str },
+  /** run an mda command (its words, format specifiers not yet expanded) with the message on
+   * its standard input, killed after `timeoutMs` */
+  DELIVER_COMMAND: { reqid: int, stream: int, argv: arr(str, 1000), sender: str, rcpt: str, dest: str, subAddrDelim: str, timeoutMs: int },
 });
 export type MdaToHelper = Infer<typeof MdaToHelper>;
 

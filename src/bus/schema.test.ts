@@ -158,6 +158,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'DELIVER_MAILDIR', reqid: 7, stream: 3, junk: false, sender: '', rcpt: 'a@b', dest: 'a@b', subAddrDelim: '+' },
     { type: 'DELIVER_MAILDIR', reqid: 8, stream: 4, path: '~/Mail/%{rcpt.domain}', junk: true, sender: 'c@d', rcpt: 'a+x@b', dest: 'a@b', subAddrDelim: '+' },
     { type: 'DELIVER_MBOX', reqid: 9, stream: 5, sender: 'a@b' },
+    { type: 'DELIVER_COMMAND', reqid: 10, stream: 6, argv: ['/usr/bin/procmail', '-f', '%{sender}'], sender: 'a@b', rcpt: 'c@d', dest: 'c@d', subAddrDelim: '+', timeoutMs: 100000 },
   ],
   HelperToMda: [
     { type: 'PING', reqid: 5 },

@@ -3,7 +3,7 @@
  * it, with HELPER_START, the user to become and its end of a channel to mda; it drops to that
  * user (supplementary groups, gid, uid) before it reads anything, then writes each message mda
  * sends into the user's maildir or mbox (in the mail spool, with the mail group to make its
- * lock and the mailbox itself, as mail.local does). It exits when mda closes the channel (mda keeps it while the
+ * lock and the mailbox itself, as mail.local does), or runs an mda command for it (command.ts). It exits when mda closes the channel (mda keeps it while the
  * user gets mail) or when the parent goes away.
  * Privileges: the recipient user only. Peers: mda (its channel), the parent (start only).
  */
@@ -17,6 +17,7 @@ import { createLogger, type Logger } from '../log/logger';
 import { deliverToMaildir, maildirPath } from '../mail/maildir';
 import { deliverToMbox } from '../mail/mbox';
 import { dropPrivileges } from '../util/privileges';
+import { runCommand } from './command';
 
 type Start = Extract<ToHelper, { type: 'HELPER_START' }>;
 
@@ -37,6 +38,11 @@ function serve(start: Start, socket: Socket, log: Logger): void {
     if (m.type === 'PONG') return;
     const content = Buffer.concat(streams.get(m.stream) ?? []);
     streams.delete(m.stream);
+    if (m.type === 'DELIVER_COMMAND') {
+      const vars = { sender: m.sender, rcpt: m.rcpt, dest: m.dest, subAddrDelim: m.subAddrDelim, user };
+      void runCommand(m.argv, vars, content, m.timeoutMs).then((r) => channel.send({ type: 'DELIVER_RESULT', re: m.reqid, result: r.result, text: r.text }));
+      return;
+    }
     let where: string;
     try {
       where = m.type === 'DELIVER_MAILDIR' ? maildirPath(m.path, { sender: m.sender, rcpt: m.rcpt, dest: m.dest, subAddrDelim: m.subAddrDelim, user }) : path.join(start.mailSpool, user.name);

@@ -87,6 +87,12 @@ export class Helpers {
     }
   }
 
+  /** run an mda command as `user` with `content` on its standard input (`argv`: its words,
+   * whose format specifiers `env` fills) */
+  command(user: Recipient, argv: readonly string[], env: MaildirEnvelope, content: Buffer, limitMs: number, timeoutMs: number): Promise<Outcome> {
+    return this.send(user, content, timeoutMs, (stream) => ({ type: 'DELIVER_COMMAND', stream, argv: [...argv], ...env, timeoutMs: limitMs }));
+  }
+
   /** append `content` to `user`'s mbox (`sender` for its From_ line) */
   mbox(user: Recipient, sender: string, content: Buffer, timeoutMs: number): Promise<Outcome> {
     return this.send(user, content, timeoutMs, (stream) => ({ type: 'DELIVER_MBOX', stream, sender }));

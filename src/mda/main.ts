@@ -1,8 +1,8 @@
 /**
  * mda: local delivery coordination. Receives a message and its envelope from the queue and
- * hands it to the delivery helper of the recipient user, which writes it as that user
- * (maildir and mbox today; LMTP and mda commands come next and answer a temporary failure until
- * then). Privileges: runs as the daemon user (_smtpd). Peers: control, queue, lka; the parent
+ * hands it to the delivery helper of the recipient user, which writes it as that user (maildir,
+ * mbox) or runs the action's mda command as that user (LMTP comes next and answers a temporary
+ * failure until then). Privileges: runs as the daemon user (_smtpd). Peers: control, queue, lka; the parent
  * starts the helpers; the helpers. Never runs anything through a shell with envelope data.
  */
 import type { Config, LocalAction } from '../parse/config';
@@ -10,6 +10,7 @@ import type { DeliveryEnvelope, QueueToMda } from '../bus/msg-queue-mda';
 import { dispatch, type Handlers } from '../bus/schema';
 import { perChannel, runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
 import { parseAddress, stripSubaddress } from '../mail/address';
+import { splitCommand, wrapCommand } from '../mail/command-line';
 import { hasDeliveredTo, withDeliveredTo } from '../mail/delivered-to';
 import { Helpers, type Outcome } from './helpers';
 
@@ -17,12 +18,21 @@ import { Helpers, type Outcome } from './helpers';
 export type MdaConfig = Pick<Config, 'mda'> & { actions: LocalAction[]; subAddrDelim?: string };
 
 const DELIVERY_TIMEOUT_MS = 120_000;
+/** an mda command is killed after this (a temporary failure), well before mda stops waiting */
+export const COMMAND_LIMIT_MS = 100_000;
+
+/** the words to run for an mda action: its command, inside its wrapper if it has one */
+function commandWords(action: LocalAction, command: string, wrappers: Readonly<Record<string, string>>): string[] {
+  const words = splitCommand(command);
+  const wrapper = action.wrapper !== undefined ? wrappers[action.wrapper] : undefined;
+  return wrapper === undefined ? words : wrapCommand(splitCommand(wrapper), words, command);
+}
 
 async function deliver(worker: WorkerContext, helpers: Helpers, action: LocalAction | undefined, envelope: DeliveryEnvelope, content: Buffer): Promise<Outcome> {
   const { dest, sender, rcpt } = envelope;
   if (!action) return { result: 'tempfail', text: '451 4.3.0 no such local action (configuration changed?)' };
   const method = action.method;
-  if (method.type !== 'maildir' && method.type !== 'mbox') {
+  if (method.type !== 'maildir' && method.type !== 'mbox' && method.type !== 'mda') {
     return { result: 'tempfail', text: `451 4.3.0 ${method.type} delivery is not available yet` };
   }
   if (hasDeliveredTo(content, dest)) return { result: 'permfail', text: `554 5.4.6 Loop detected: already delivered to ${dest}` };
@@ -32,6 +42,10 @@ async function deliver(worker: WorkerContext, helpers: Helpers, action: LocalAct
   try {
     if (method.type === 'mbox') return await helpers.mbox(user, sender, stamped, DELIVERY_TIMEOUT_MS);
     const subAddrDelim = (worker.config as MdaConfig).subAddrDelim ?? '+';
+    if (method.type === 'mda') {
+      const argv = commandWords(action, method.command, (worker.config as MdaConfig).mda.wrappers);
+      return await helpers.command(user, argv, { sender, rcpt, dest, subAddrDelim }, stamped, COMMAND_LIMIT_MS, DELIVERY_TIMEOUT_MS);
+    }
     return await helpers.maildir(user, method.path, method.junk, { sender, rcpt, dest, subAddrDelim }, stamped, DELIVERY_TIMEOUT_MS);
   } catch (e) {
     return { result: 'tempfail', text: `451 4.3.0 ${(e as Error).message}` };

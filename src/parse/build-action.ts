@@ -4,6 +4,7 @@
  * Purpose: builder step for `action` statements: unique names, each option once, options that
  * fit the method, relay URL syntax, the table kinds each option needs. No I/O.
  */
+import { splitCommand } from '../mail/command-line';
 import type { Opt, StmtAst } from './ast';
 import type { Action, LocalMethod, StaticTable } from './config';
 import { hint } from './diagnostics';
@@ -50,8 +51,16 @@ function localMethod(ctx: BuildContext, o: Opt): LocalMethod | undefined {
       }
       return { type: 'lmtp', dest: dest.value, rcptTo: o.flags.includes('rcpt-to') };
     }
-    default:
-      return { type: 'mda', command: o.args[0]!.value };
+    default: {
+      const cmd = o.args[0]!;
+      try {
+        splitCommand(cmd.value);
+      } catch (e) {
+        ctx.diags.error(cmd.pos, `mda command: ${(e as Error).message}`);
+        return undefined;
+      }
+      return { type: 'mda', command: cmd.value };
+    }
   }
 }
 

@@ -4,6 +4,7 @@
  * Purpose: builder step for the statements that set daemon-wide values. I/O: file checks of
  * pki and ca through the context.
  */
+import { splitCommand } from '../mail/command-line';
 import type { Opt, StmtAst, Str } from './ast';
 import { MAX_WARN_INTERVALS, MDA_LIMIT_DEFAULTS, MTA_LIMIT_DEFAULTS, SCHEDULER_LIMIT_DEFAULTS } from './defaults';
 import { hint } from './diagnostics';
@@ -64,6 +65,12 @@ export function buildWrapper(ctx: BuildContext, st: Stmt<'mda-wrapper'>): void {
   if (ctx.wrappers.has(st.name.value)) {
     ctx.diags.error(st.name.pos, `mda wrapper "${st.name.value}" is already defined`);
     return;
+  }
+  try {
+    splitCommand(st.command.value);
+  } catch (e) {
+    // still defined: its uses are not reported again
+    ctx.diags.error(st.command.pos, `mda wrapper command: ${(e as Error).message}`);
   }
   ctx.wrappers.set(st.name.value, st.command.value);
 }
