@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { assertRoot, ensureUser, ensureUserWithHome, freePort, localTestConf, startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
 import { fromRoot } from './helpers';
 import { RawSmtp } from './smtp-raw';
+import { sendOne } from './smtp-send';
 
 let d: DaemonRun;
 let port = 0;
@@ -42,16 +43,8 @@ function ctl(...args: string[]): { status: number | null; out: string; err: stri
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
-async function send(subject: string, rcpt = 'alice@local.test'): Promise<string> {
-  const c = await RawSmtp.connect(port);
-  assert.equal((await c.reply()).code, 220);
-  assert.equal((await c.cmd('EHLO client.test')).code, 250);
-  assert.equal((await c.cmd('MAIL FROM:<s@remote.test>')).code, 250);
-  assert.equal((await c.cmd(`RCPT TO:<${rcpt}>`)).code, 250);
-  assert.equal((await c.cmd('DATA')).code, 354);
-  const r = await c.cmd(`Subject: ${subject}\r\n\r\nbody\r\n.`);
-  c.close();
-  return /^2\.0\.0 ([0-9a-f]{8}) /.exec(r.text)![1]!;
+function send(subject: string, rcpt = 'alice@local.test'): Promise<string> {
+  return sendOne(port, rcpt, subject, { body: 'body' });
 }
 
 let first = '';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addressesIn, checkSmtpAddress, MessageError, normalizeInput, prepareMessage } from './sendmail-message';
-import { dataLines } from './smtp-submit';
+import { dataLines } from '../mail/smtp-io';
 
 const now = new Date(Date.UTC(2026, 10, 22, 12, 0, 0));
 

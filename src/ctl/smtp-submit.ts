@@ -5,6 +5,7 @@
  * Privileges: those of the user who runs sendmail. Peers: smtp, over the local socket.
  */
 import * as net from 'node:net';
+import { dataLines, ReplyReader } from '../mail/smtp-io';
 
 export interface Submission {
   readonly sender: string;
@@ -17,59 +18,6 @@ export type SubmitResult =
   | { readonly ok: true; readonly reply: string }
   /** `unreachable`: nobody listens (the daemon is down) */
   | { readonly ok: false; readonly stage: 'unreachable' | 'MAIL' | 'RCPT' | 'DATA' | 'EHLO' | 'greeting' | 'end'; readonly code: number; readonly reply: string };
-
-/** dot-stuff a CRLF message and add the end-of-data line */
-export function dataLines(message: Buffer): Buffer {
-  const text = message.toString('latin1');
-  const body = text.length === 0 || text.endsWith('\r\n') ? text : `${text}\r\n`;
-  return Buffer.from(`${body.replace(/^\./gm, '..')}.\r\n`, 'latin1');
-}
-
-class ReplyReader {
-  private buf = '';
-  private waiting?: (reply: { code: number; text: string }) => void;
-  private replies: { code: number; text: string }[] = [];
-  closed = false;
-
-  push(chunk: Buffer): void {
-    this.buf += chunk.toString('latin1');
-    let lines: string[] = [];
-    for (;;) {
-      const i = this.buf.indexOf('\n');
-      if (i < 0) break;
-      const line = this.buf.slice(0, i).replace(/\r$/, '');
-      this.buf = this.buf.slice(i + 1);
-      lines.push(line);
-      if (line.length < 4 || line[3] !== '-') {
-        this.replies.push({ code: Number(line.slice(0, 3)) || 0, text: lines.join('\n') });
-        lines = [];
-      }
-    }
-    if (lines.length > 0) this.buf = `${lines.join('\n')}\n${this.buf}`;
-    this.deliver();
-  }
-
-  close(): void {
-    this.closed = true;
-    this.deliver();
-  }
-
-  next(): Promise<{ code: number; text: string }> {
-    return new Promise((resolve) => {
-      this.waiting = resolve;
-      this.deliver();
-    });
-  }
-
-  private deliver(): void {
-    if (!this.waiting) return;
-    const r = this.replies.shift() ?? (this.closed ? { code: 0, text: 'connection closed' } : undefined);
-    if (!r) return;
-    const w = this.waiting;
-    this.waiting = undefined;
-    w(r);
-  }
-}
 
 /** Submit one message over the Unix socket at `socketPath`. */
 export function submit(socketPath: string, s: Submission): Promise<SubmitResult> {

@@ -1,9 +1,11 @@
 /**
  * mda: local delivery coordination. Receives a message and its envelope from the queue and
  * hands it to the delivery helper of the recipient user, which writes it as that user (maildir,
- * mbox) or runs the action's mda command as that user (LMTP comes next and answers a temporary
- * failure until then). Privileges: runs as the daemon user (_smtpd). Peers: control, queue, lka; the parent
- * starts the helpers; the helpers. Never runs anything through a shell with envelope data.
+ * mbox) or runs the action's mda command as that user; LMTP actions are delivered by mda
+ * itself, to the action's server (lmtp.ts).
+ * Privileges: runs as the daemon user (_smtpd). Peers: control, queue, lka; the parent starts
+ * the helpers; the helpers; LMTP servers. Never runs anything through a shell with envelope
+ * data.
  */
 import type { Config, LocalAction } from '../parse/config';
 import type { DeliveryEnvelope, QueueToMda } from '../bus/msg-queue-mda';
@@ -13,11 +15,14 @@ import { parseAddress, stripSubaddress } from '../mail/address';
 import { splitCommand, wrapCommand } from '../mail/command-line';
 import { hasDeliveredTo, withDeliveredTo } from '../mail/delivered-to';
 import { Helpers, type Outcome } from './helpers';
+import { deliverLmtp } from './lmtp';
 
 /** The part of the configuration mda receives (see parent/config-parts.ts). */
 export type MdaConfig = Pick<Config, 'mda'> & { actions: LocalAction[]; subAddrDelim?: string };
 
 const DELIVERY_TIMEOUT_MS = 120_000;
+/** an LMTP delivery gives up after this (a temporary failure) */
+const LMTP_LIMIT_MS = 300_000;
 /** an mda command is killed after this (a temporary failure), well before mda stops waiting */
 export const COMMAND_LIMIT_MS = 100_000;
 
@@ -32,12 +37,14 @@ async function deliver(worker: WorkerContext, helpers: Helpers, action: LocalAct
   const { dest, sender, rcpt } = envelope;
   if (!action) return { result: 'tempfail', text: '451 4.3.0 no such local action (configuration changed?)' };
   const method = action.method;
-  if (method.type !== 'maildir' && method.type !== 'mbox' && method.type !== 'mda') {
+  if (method.type !== 'maildir' && method.type !== 'mbox' && method.type !== 'mda' && method.type !== 'lmtp') {
     return { result: 'tempfail', text: `451 4.3.0 ${method.type} delivery is not available yet` };
   }
   if (hasDeliveredTo(content, dest)) return { result: 'permfail', text: `554 5.4.6 Loop detected: already delivered to ${dest}` };
   const stamped = withDeliveredTo(content, dest);
   const name = action.user ?? stripSubaddress(parseAddress(dest).user, (worker.config as MdaConfig).subAddrDelim ?? '+').user;
+  // LMTP: mda itself talks to the server, which delivers as it knows best
+  if (method.type === 'lmtp') return deliverLmtp({ dest: method.dest, sender, rcpt: method.rcptTo ? dest : name, content: stamped, timeoutMs: LMTP_LIMIT_MS });
   const user = { name, userbase: action.userbase };
   try {
     if (method.type === 'mbox') return await helpers.mbox(user, sender, stamped, DELIVERY_TIMEOUT_MS);
