@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { assertRoot, ensureUser, ensureUserWithHome, freePort, localTestConf, startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
 import { fromRoot } from './helpers';
@@ -19,8 +20,18 @@ import { sendOne } from './smtp-send';
 let d: DaemonRun;
 let port = 0;
 let carol: { name: string; home: string };
-/** alice@local.test is kept in the queue (no maildir can be made); carol@real.test is delivered */
-const conf = () => localTestConf([`listen on 127.0.0.1 port ${port}`, 'action "real" maildir', 'match from any for domain "real.test" action "real"']);
+/** alice@local.test is kept in the queue (no maildir can be made); carol@real.test is delivered;
+ * alias.test goes through the aliases file */
+const aliasFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-aliases-')), 'aliases');
+const conf = () =>
+  localTestConf([
+    `listen on 127.0.0.1 port ${port}`,
+    `table aliases file:${aliasFile}`,
+    'action "real" maildir',
+    'action "aliased" maildir alias <aliases>',
+    'match from any for domain "real.test" action "real"',
+    'match from any for domain "alias.test" action "aliased"',
+  ]);
 const LINE = /^([0-9a-f]{16})\|inet4\|mda\|\|s@remote\.test\|alice@local\.test\|alice@local\.test\|(\d+)\|(\d+)\|(\d+)\|(\d+)\|(pending|inflight|offline)\|(\d*)\|(.*)$/;
 
 before(async () => {
@@ -29,6 +40,7 @@ before(async () => {
   ensureUser('_smtpd');
   ensureUser('_smtpq');
   carol = ensureUserWithHome('tsmtpd-carol');
+  fs.writeFileSync(aliasFile, `other: ${'tsmtpd-carol'}\n`);
   fs.rmSync(path.join(carol.home, 'Maildir'), { recursive: true, force: true });
   d = await startDaemon({ conf: conf() });
   await d.waitHealthy();
@@ -203,4 +215,34 @@ test('log verbose: debug lines appear (a session opening); log brief: they stop'
   again.close();
   await new Promise((res) => setTimeout(res, 500));
   assert.equal(count(), before);
+});
+
+async function rcptReply(rcpt: string): Promise<number> {
+  const c = await RawSmtp.connect(port);
+  await c.reply();
+  await c.cmd('EHLO client.test');
+  await c.cmd('MAIL FROM:<s@remote.test>');
+  const r = await c.cmd(`RCPT TO:<${rcpt}>`);
+  c.close();
+  return r.code;
+}
+
+test('update table: the aliases file is read again (a new alias works at once); a broken file changes nothing and says where; newaliases and sendmail -bi do the same', async () => {
+  assert.equal(await rcptReply('info@alias.test'), 550);
+  fs.writeFileSync(aliasFile, `other: ${carol.name}\ninfo: ${carol.name}\n`);
+  const r = ctl('update', 'table', 'aliases');
+  assert.equal(r.out, 'table aliases: 2 entries\n', r.err);
+  assert.equal(await rcptReply('info@alias.test'), 250);
+  fs.writeFileSync(aliasFile, `info: ${carol.name}\n[broken\n`);
+  const bad = ctl('update', 'table', 'aliases');
+  assert.equal(bad.status, 1);
+  assert.equal(bad.err, `smtpctl: ${aliasFile}:2:1: unterminated "[" in key\n`);
+  assert.equal(await rcptReply('info@alias.test'), 250, 'the table in use is unchanged');
+  assert.match(ctl('update', 'table', 'nosuch').err, /no table "nosuch" in the configuration/);
+  fs.writeFileSync(aliasFile, `other: ${carol.name}\n`);
+  const na = spawnSync(process.execPath, [fromRoot('bin', 'newaliases')], { encoding: 'utf8', env: { ...process.env, SMTPD_SOCKET: d.socket } });
+  assert.equal(na.stdout, 'table aliases: 1 entry\n', na.stderr);
+  assert.equal(await rcptReply('info@alias.test'), 550);
+  const bi = spawnSync(process.execPath, [fromRoot('bin', 'sendmail'), '-bi'], { encoding: 'utf8', env: { ...process.env, SMTPD_SOCKET: d.socket } });
+  assert.equal(bi.stdout, 'table aliases: 1 entry\n', bi.stderr);
 });

@@ -22,6 +22,8 @@ export const FromClient = union({
   SHOW_STATS: { reqid: int },
   /** log brief / log verbose */
   LOG: { reqid: int, verbose: bool },
+  /** read a file table again */
+  UPDATE_TABLE: { reqid: int, name: str },
 });
 export type FromClient = Infer<typeof FromClient>;
 

@@ -5,9 +5,10 @@
  * WORKER_CHANNEL (with a socket handle: a direct channel to a peer; again whenever that peer is
  * restarted), WORKER_RELOAD (a new configuration after SIGHUP), WORKER_SHUTDOWN, PING.
  * parent -> mda: HELPER_CHANNEL (with a socket handle when ok: a channel to the delivery helper
- * of a user, see msg-deliver.ts); parent -> lka: SYSTEM_AUTH_RESULT.
+ * of a user, see msg-deliver.ts); parent -> lka: SYSTEM_AUTH_RESULT; parent -> control:
+ * TABLE_UPDATE_RESULT.
  * worker -> parent: WORKER_READY (privileges dropped, ready for channels), PONG; mda:
- * HELPER_OPEN; lka: SYSTEM_AUTH.
+ * HELPER_OPEN; lka: SYSTEM_AUTH; control: TABLE_UPDATE.
  */
 import { COMMON_MESSAGES } from './msg-common';
 import { AuthResult } from './msg-smtp-lka';
@@ -20,6 +21,8 @@ export const ToWorker = union({
   HELPER_CHANNEL: { re: int, user: str, result: lit('ok', 'tempfail', 'permfail'), text: str },
   /** the answer to a SYSTEM_AUTH */
   SYSTEM_AUTH_RESULT: { re: int, result: AuthResult },
+  /** the answer to a TABLE_UPDATE: ok (the workers got the new table), or why not */
+  TABLE_UPDATE_RESULT: { re: int, ok: bool, text: str },
   WORKER_CONFIG: {
     /** the parent's BUS_VERSION: a worker of another version refuses to start */
     busVersion: int,
@@ -51,5 +54,8 @@ export const ToParent = union({
   HELPER_OPEN: { reqid: int, user: str, userbase: str },
   /** lka: check this system user's password (only the parent can read the shadow file) */
   SYSTEM_AUTH: { reqid: int, user: str, password: str },
+  /** control: read a file table again and give the workers its new content (smtpctl update
+   * table) */
+  TABLE_UPDATE: { reqid: int, name: str },
 });
 export type ToParent = Infer<typeof ToParent>;

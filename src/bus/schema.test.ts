@@ -29,6 +29,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'HELPER_CHANNEL', re: 4, user: 'alice', result: 'ok', text: '' },
     { type: 'HELPER_CHANNEL', re: 4, user: 'ghost', result: 'permfail', text: '550 5.1.1 no such user' },
     { type: 'SYSTEM_AUTH_RESULT', re: 5, result: 'fail' },
+    { type: 'TABLE_UPDATE_RESULT', re: 6, ok: false, text: 'aliases:3:1: bad line' },
   ],
   ToParent: [
     { type: 'PING', reqid: 7 },
@@ -36,6 +37,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'WORKER_READY', pid: 11, uid: 100, gid: 100 },
     { type: 'HELPER_OPEN', reqid: 4, user: 'alice', userbase: '<getpwnam>' },
     { type: 'SYSTEM_AUTH', reqid: 6, user: 'alice', password: 'secret' },
+    { type: 'TABLE_UPDATE', reqid: 7, name: 'aliases' },
   ],
   FromClient: [
     { type: 'PING', reqid: 2 },
@@ -52,6 +54,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'SHOW_STATUS', reqid: 9 },
     { type: 'SHOW_STATS', reqid: 10 },
     { type: 'LOG', reqid: 11, verbose: true },
+    { type: 'UPDATE_TABLE', reqid: 12, name: 'aliases' },
   ],
   ToClient: [
     { type: 'PING', reqid: 2 },

@@ -3,8 +3,8 @@
  * dropped: mode 0660, group of the queue user), checks each client's BUS_VERSION, and answers
  * requests by asking the other processes: STATUS (is every process alive?), SHOW_QUEUE,
  * SHOW_FILE (an envelope or a message), SCHEDULE, REMOVE, PAUSE (mda, mta, smtp, envelopes),
- * SHOW_STATUS, SHOW_STATS and LOG (brief or verbose, told to every worker). Ids are checked here
- * before any worker sees them.
+ * SHOW_STATUS, SHOW_STATS, LOG (brief or verbose, told to every worker) and UPDATE_TABLE (by
+ * the parent, which reads table files). Ids are checked here before any worker sees them.
  * Privileges: runs as the daemon user (_smtpd). Peers: lka, queue, scheduler, smtp, mta, mda,
  * and the parent over IPC. Never opens the spool. A malformed frame from a client closes that
  * client only.
@@ -181,6 +181,14 @@ function serveClient(ctx: WorkerContext, socket: net.Socket): void {
       ctx.log.level = m.verbose ? 'debug' : 'info';
       ctx.log.info({ event: 'log-level', verbose: m.verbose });
       ch.send({ type: 'TEXT_REPLY', re: m.reqid, text: 'command succeeded\n' });
+    },
+    UPDATE_TABLE: (m) => {
+      const r = ctx.requestParent({ type: 'TABLE_UPDATE', name: m.name }, QUEUE_TIMEOUT_MS).then((a): ToClient => {
+        if (a.type !== 'TABLE_UPDATE_RESULT') throw new RequestError('unexpected answer from the parent');
+        if (!a.ok) throw new RequestError(a.text);
+        return { type: 'TEXT_REPLY', re: m.reqid, text: `${a.text}\n` };
+      });
+      answer(m.reqid, r);
     },
     PING: (m) => ch.send({ type: 'PONG', re: m.reqid, pid: process.pid, name: 'control' }),
     PONG: () => undefined,

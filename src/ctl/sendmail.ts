@@ -12,7 +12,9 @@ import * as os from 'node:os';
 import { localSocketPath } from '../util/local-enqueue';
 import { serverName } from '../util/hostname';
 import type { Io } from '../util/stdio';
+import { ControlError } from './client';
 import { writeOffline } from './offline';
+import { CommandError, runCommand } from './smtpctl-commands';
 import { parseSendmailArgs, UsageError } from './sendmail-args';
 import { checkSmtpAddress, MessageError, normalizeInput, prepareMessage } from './sendmail-message';
 import { submit, type SubmitResult } from './smtp-submit';
@@ -78,6 +80,14 @@ export async function sendmailMain(args: readonly string[], io: Io, env: Sendmai
     return EX_USAGE;
   }
   if (parsed.mode === 'smtp') return smtpOnStdio(localSocketPath(env.socket), io);
+  if (parsed.mode === 'newaliases') {
+    // -bi: as newaliases, the running daemon reads its aliases table again
+    return runCommand(['update', 'table', 'aliases'], { socket: env.socket, spool: env.spool, json: false }, io).catch((e: unknown) => {
+      if (!(e instanceof ControlError || e instanceof CommandError)) throw e;
+      io.err(`sendmail: ${e.message}\n`);
+      return 1;
+    });
+  }
   if (parsed.mode !== 'send') {
     io.err(`sendmail: ${parsed.mode} is not available yet in this tsmtpd version\n`);
     return EX_UNAVAILABLE;

@@ -29,6 +29,7 @@ const COMMANDS = [
   ['monitor'],
   ['log', 'brief'],
   ['log', 'verbose'],
+  ['update', 'table'],
   ['encrypt'],
 ] as const;
 
@@ -94,9 +95,10 @@ const USAGE: Record<string, string> = {
   'pause envelope': 'evpid | msgid | all',
   'resume envelope': 'evpid | msgid | all',
   'encrypt': '[string]',
+  'update table': 'name',
 };
 
-const ONE_ARG = new Set(['show envelope', 'show message', 'schedule', 'remove', 'pause envelope', 'resume envelope']);
+const ONE_ARG = new Set(['show envelope', 'show message', 'schedule', 'remove', 'pause envelope', 'resume envelope', 'update table']);
 const OPTIONAL_ARG = new Set(['show queue', 'encrypt']);
 
 /** `1d2h3m4s`, as OpenSMTPD writes an uptime */
@@ -235,6 +237,9 @@ async function runOnline(client: ControlClient, name: string, id: string | undef
     io.out(o.json ? `${JSON.stringify(r.stats)}\n` : statsLines(r.stats).map((l) => `${l}\n`).join(''));
   } else if (name === 'monitor') {
     await monitor(client, io, monitorRows);
+  } else if (name === 'update table') {
+    const r = await client.request({ type: 'UPDATE_TABLE', name: id! });
+    if (r.type === 'TEXT_REPLY') io.out(r.text);
   } else if (verb === 'log') {
     const r = await client.request({ type: 'LOG', verbose: what === 'verbose' });
     if (r.type === 'TEXT_REPLY') io.out(r.text);

@@ -26,11 +26,13 @@ export function main(argv: readonly string[], io: Io = stdio): number | Promise<
   if (name === 'sendmail' || name === 'send-mail') return sendmailMain(args, io);
   if (name === 'smtpctl' && (args.length === 0 || args[0] === '-h' || args[0] === '--help')) {
     io.out('usage: smtpctl [-s socket] command [argument ...]\n');
-    io.out('commands: show queue|envelope|message|status|stats, schedule, remove, pause|resume mda|mta|smtp|envelope, monitor, log brief|verbose, encrypt (see smtpctl(8))\n');
+    io.out('commands: show queue|envelope|message|status|stats, schedule, remove, pause|resume mda|mta|smtp|envelope, monitor, log brief|verbose, update table, encrypt (see smtpctl(8))\n');
     return args.length === 0 ? 1 : 0;
   }
-  if (name === 'smtpctl' || name === 'mailq') {
-    const { options, words } = ctlOptions(name === 'mailq' ? ['show', 'queue', ...args] : args, process.env);
+  if (name === 'smtpctl' || name === 'mailq' || name === 'newaliases') {
+    // newaliases: the running daemon reads its aliases table again
+    const words0 = name === 'mailq' ? ['show', 'queue', ...args] : name === 'newaliases' ? ['update', 'table', 'aliases'] : args;
+    const { options, words } = ctlOptions(words0, process.env);
     return runCommand(words, options, io).catch((e: unknown) => {
       if (!(e instanceof ControlError || e instanceof CommandError)) throw e;
       io.err(`smtpctl: ${e.message}\n`);

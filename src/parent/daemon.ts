@@ -19,6 +19,7 @@ import { PAIRS, WORKERS, type WorkerName } from '../bus/topology';
 import { BUS_VERSION } from '../bus/version';
 import type { Config } from '../parse/config';
 import { configFor } from './config-parts';
+import { updateTable } from './table-update';
 import type { DaemonOptions } from './options';
 import { socketPair } from '../util/socketpair';
 import { checkSystemPassword } from './system-auth';
@@ -182,6 +183,21 @@ export class Daemon {
           },
           (e: Error) => this.send(w, { type: 'HELPER_CHANNEL', re: reqid, user, result: 'tempfail', text: `451 4.3.0 no delivery helper: ${e.message}` }),
         );
+        return;
+      }
+      case 'TABLE_UPDATE': {
+        if (w.name !== 'control') {
+          this.deps.log.error({ event: 'protocol-error', name: w.name }, `${w.name} may not update tables; restarting it`);
+          child.kill('SIGKILL');
+          return;
+        }
+        const r = updateTable(this.config, msg.name);
+        if (r.ok) {
+          this.config = r.config;
+          for (const other of this.workers.values()) this.send(other, { type: 'WORKER_RELOAD', config: configFor(other.name, r.config, this.deps.options) });
+          this.deps.log.info({ event: 'table-updated', table: msg.name, entries: r.entries });
+        } else this.deps.log.warn({ event: 'table-update-failed', table: msg.name }, r.text);
+        this.send(w, { type: 'TABLE_UPDATE_RESULT', re: msg.reqid, ok: r.ok, text: r.ok ? `table ${msg.name}: ${r.entries} ${r.entries === 1 ? 'entry' : 'entries'}` : r.text });
         return;
       }
       case 'SYSTEM_AUTH': {
