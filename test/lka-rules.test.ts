@@ -7,11 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Action } from '../src/parse/config';
 import { parseConfigText } from '../src/parse/load';
-import { resolveRecipient, splitAliasValues, type ExpandContext } from '../src/lka/expand';
+import { forwardValues, resolveRecipient, splitAliasValues, type ExpandContext, type ForwardContent } from '../src/lka/expand';
 import { Tables } from '../src/lka/tables';
 import type { SessionInfo } from '../src/bus/msg-smtp-lka';
 
-const USERS = new Set(['alice', 'bob', 'root', 'carol']);
+const USERS = new Set(['alice', 'bob', 'root', 'carol', 'dave', 'erin']);
 
 function context(conf: string): ExpandContext {
   const r = parseConfigText(conf, 'test.conf', { checkFiles: false });
@@ -23,14 +23,18 @@ function context(conf: string): ExpandContext {
     tables: new Tables(c.tables, { serverName: 'mx.example.org', addresses: ['127.0.0.1', '::1', '192.0.2.10'] }),
     subAddrDelim: c.smtp.subAddrDelim,
     userExists: (u) => USERS.has(u),
+    readForward: (u) => Promise.resolve(FORWARDS.has(u) ? FORWARDS.get(u)! : { result: 'none' as const }),
   };
 }
+
+/** the .forward files of the test's users, as the parent would read them */
+const FORWARDS = new Map<string, ForwardContent>();
 
 const REMOTE: SessionInfo = { src: '198.51.100.7', socket: false, helo: 'client.example.net', tls: false };
 const LOCAL: SessionInfo = { src: '127.0.0.1', socket: false, helo: 'localhost', tls: false };
 
-function decide(ctx: ExpandContext, rcpt: string, session = REMOTE, from = 'x@example.net'): string {
-  const r = resolveRecipient(ctx, session, from, rcpt);
+async function decide(ctx: ExpandContext, rcpt: string, session = REMOTE, from = 'x@example.net'): Promise<string> {
+  const r = await resolveRecipient(ctx, session, from, rcpt);
   return r.ok ? r.targets.map((t) => `${t.action}:${t.dest}`).sort().join(' ') : `${r.code} ${r.esc} ${r.text}`;
 }
 
@@ -43,28 +47,28 @@ match from any for domain <domains> action "local"
 match from local for any action "out"
 `;
 
-test('first match wins; no match: 5.1.1 for a local domain, 5.7.1 (relaying denied) otherwise', () => {
+test('first match wins; no match: 5.1.1 for a local domain, 5.7.1 (relaying denied) otherwise', async () => {
   const ctx = context(BASE);
-  assert.equal(decide(ctx, 'alice@example.org'), 'local:alice@example.org');
-  assert.equal(decide(ctx, 'bob@sub.example.com'), 'local:bob@sub.example.com');
-  assert.equal(decide(ctx, 'someone@remote.test'), '550 5.7.1 Relaying denied');
-  assert.equal(decide(ctx, 'someone@remote.test', LOCAL), 'out:someone@remote.test');
-  assert.equal(decide(ctx, 'nosuch@example.org'), '550 5.1.1 Invalid recipient');
+  assert.equal(await decide(ctx, 'alice@example.org'), 'local:alice@example.org');
+  assert.equal(await decide(ctx, 'bob@sub.example.com'), 'local:bob@sub.example.com');
+  assert.equal(await decide(ctx, 'someone@remote.test'), '550 5.7.1 Relaying denied');
+  assert.equal(await decide(ctx, 'someone@remote.test', LOCAL), 'out:someone@remote.test');
+  assert.equal(await decide(ctx, 'nosuch@example.org'), '550 5.1.1 Invalid recipient');
 });
 
-test('aliases: users, lists, addresses through the rules again, error:, loops, self-reference', () => {
+test('aliases: users, lists, addresses through the rules again, error:, loops, self-reference', async () => {
   const ctx = context(BASE);
-  assert.equal(decide(ctx, 'postmaster@example.org'), 'local:root@example.org');
-  assert.equal(decide(ctx, 'staff@example.org'), 'local:alice@example.org local:bob@example.org');
-  assert.equal(decide(ctx, 'abuse@example.org'), '550 5.7.1 go away');
-  assert.equal(decide(ctx, 'fwd@example.org'), 'local:alice@example.org out:friend@remote.test');
-  assert.equal(decide(ctx, 'loop@example.org'), '550 5.2.4 Mailing list expansion problem');
-  assert.equal(decide(ctx, 'selfref@example.org'), '550 5.1.1 Invalid recipient');
-  assert.equal(decide(ctx, 'pipe@example.org'), '451 4.3.0 Temporary failure: this alias form is not supported yet');
-  assert.equal(decide(ctx, 'alice+news@example.org'), 'local:alice+news@example.org');
+  assert.equal(await decide(ctx, 'postmaster@example.org'), 'local:root@example.org');
+  assert.equal(await decide(ctx, 'staff@example.org'), 'local:alice@example.org local:bob@example.org');
+  assert.equal(await decide(ctx, 'abuse@example.org'), '550 5.7.1 go away');
+  assert.equal(await decide(ctx, 'fwd@example.org'), 'local:alice@example.org out:friend@remote.test');
+  assert.equal(await decide(ctx, 'loop@example.org'), '550 5.2.4 Mailing list expansion problem');
+  assert.equal(await decide(ctx, 'selfref@example.org'), '550 5.1.1 Invalid recipient');
+  assert.equal(await decide(ctx, 'pipe@example.org'), '451 4.3.0 Temporary failure: this alias form is not supported yet');
+  assert.equal(await decide(ctx, 'alice+news@example.org'), 'local:alice+news@example.org');
 });
 
-test('criteria: src, auth, tls, helo, mail-from, rcpt-to, tag, with ! and regex', () => {
+test('criteria: src, auth, tls, helo, mail-from, rcpt-to, tag, with ! and regex', async () => {
   const ctx = context(`
 table nets { 192.0.2.0/24, [2001:db8::]/32 }
 action "a" mbox
@@ -77,41 +81,61 @@ match mail-from "@vip.test" for domain "example.org" action "a"
 match from any tag "internal" for any action "b"
 match from any for domain "example.org" rcpt-to { "@example.org" } !mail-from "@spam.test" action "a"
 `);
-  assert.equal(decide(ctx, 'x@remote.test', { ...REMOTE, src: '192.0.2.44' }), 'b:x@remote.test');
-  assert.equal(decide(ctx, 'x@remote.test', { ...REMOTE, src: '2001:db8::9' }), 'b:x@remote.test');
-  assert.equal(decide(ctx, 'x@remote.test', { ...REMOTE, auth: 'alice', tls: true }), 'b:x@remote.test');
-  assert.equal(decide(ctx, 'secret@example.org'), '550 5.7.1 Delivery not authorized, message refused');
-  assert.equal(decide(ctx, 'x@remote.test', { ...REMOTE, tag: 'internal' }), 'b:x@remote.test');
-  assert.equal(decide(ctx, 'alice@example.org', { ...REMOTE, src: '127.0.0.1', helo: 'mx.trusted.test' }), 'a:alice@example.org');
-  assert.equal(decide(ctx, 'alice@example.org', REMOTE, 'a@spam.test'), '550 5.1.1 Invalid recipient');
-  assert.equal(decide(ctx, 'alice@example.org', REMOTE, 'a@vip.test'), 'a:alice@example.org');
+  assert.equal(await decide(ctx, 'x@remote.test', { ...REMOTE, src: '192.0.2.44' }), 'b:x@remote.test');
+  assert.equal(await decide(ctx, 'x@remote.test', { ...REMOTE, src: '2001:db8::9' }), 'b:x@remote.test');
+  assert.equal(await decide(ctx, 'x@remote.test', { ...REMOTE, auth: 'alice', tls: true }), 'b:x@remote.test');
+  assert.equal(await decide(ctx, 'secret@example.org'), '550 5.7.1 Delivery not authorized, message refused');
+  assert.equal(await decide(ctx, 'x@remote.test', { ...REMOTE, tag: 'internal' }), 'b:x@remote.test');
+  assert.equal(await decide(ctx, 'alice@example.org', { ...REMOTE, src: '127.0.0.1', helo: 'mx.trusted.test' }), 'a:alice@example.org');
+  assert.equal(await decide(ctx, 'alice@example.org', REMOTE, 'a@spam.test'), '550 5.1.1 Invalid recipient');
+  assert.equal(await decide(ctx, 'alice@example.org', REMOTE, 'a@vip.test'), 'a:alice@example.org');
 });
 
-test('from local and for local use the implicit tables', () => {
+test('from local and for local use the implicit tables', async () => {
   const ctx = context('action "a" mbox\nmatch for local action "a"\n');
-  assert.equal(decide(ctx, 'alice@localhost', LOCAL), 'a:alice@localhost');
-  assert.equal(decide(ctx, 'alice@mx.example.org', { ...LOCAL, src: '192.0.2.10' }), 'a:alice@mx.example.org');
-  assert.equal(decide(ctx, 'alice@[127.0.0.1]', LOCAL), 'a:alice@[127.0.0.1]');
-  assert.equal(decide(ctx, 'alice@localhost', REMOTE), '550 5.1.1 Invalid recipient');
-  assert.equal(decide(ctx, 'alice@localhost', { ...REMOTE, socket: true, src: 'local' }), 'a:alice@localhost');
+  assert.equal(await decide(ctx, 'alice@localhost', LOCAL), 'a:alice@localhost');
+  assert.equal(await decide(ctx, 'alice@mx.example.org', { ...LOCAL, src: '192.0.2.10' }), 'a:alice@mx.example.org');
+  assert.equal(await decide(ctx, 'alice@[127.0.0.1]', LOCAL), 'a:alice@[127.0.0.1]');
+  assert.equal(await decide(ctx, 'alice@localhost', REMOTE), '550 5.1.1 Invalid recipient');
+  assert.equal(await decide(ctx, 'alice@localhost', { ...REMOTE, socket: true, src: 'local' }), 'a:alice@localhost');
 });
 
-test('virtual: lookup order, catch-all, unknown address', () => {
+test('virtual: lookup order, catch-all, unknown address', async () => {
   const ctx = context(`
 table vdomains { virtual.test }
 table vusers { "alice+list@virtual.test" = bob, "alice@virtual.test" = alice, "carol" = carol, "@virtual.test" = root }
 action "v" maildir virtual <vusers>
 match from any for domain <vdomains> action "v"
 `);
-  assert.equal(decide(ctx, 'alice+list@virtual.test'), 'v:bob@virtual.test');
-  assert.equal(decide(ctx, 'alice+other@virtual.test'), 'v:alice+other@virtual.test', 'the mailbox keeps its sub-address');
-  assert.equal(decide(ctx, 'carol@virtual.test'), 'v:carol@virtual.test');
-  assert.equal(decide(ctx, 'anyone@virtual.test'), 'v:root@virtual.test');
+  assert.equal(await decide(ctx, 'alice+list@virtual.test'), 'v:bob@virtual.test');
+  assert.equal(await decide(ctx, 'alice+other@virtual.test'), 'v:alice+other@virtual.test', 'the mailbox keeps its sub-address');
+  assert.equal(await decide(ctx, 'carol@virtual.test'), 'v:carol@virtual.test');
+  assert.equal(await decide(ctx, 'anyone@virtual.test'), 'v:root@virtual.test');
 });
 
-test('aliases(5) value lists: commas, quotes, escapes', () => {
+test('aliases(5) value lists: commas, quotes, escapes', async () => {
   assert.deepEqual(splitAliasValues('a, b ,c'), ['a', 'b', 'c']);
   assert.deepEqual(splitAliasValues('"|/bin/x, y", z'), ['|/bin/x, y', 'z']);
   assert.deepEqual(splitAliasValues('a\\,b, c'), ['a,b', 'c']);
   assert.deepEqual(splitAliasValues(' , '), []);
+});
+
+test('~/.forward: addresses and users go on, \\user keeps a copy in the mailbox, :include: is skipped, an empty one delivers, a loop ends', async () => {
+  const ctx = context(BASE);
+  FORWARDS.set('alice', { result: 'ok', content: '# to bob, and keep one\nbob\n\\alice\n:include:/etc/passwd\n' });
+  FORWARDS.set('carol', { result: 'ok', content: '# nothing here\n' });
+  FORWARDS.set('erin', { result: 'ok', content: 'carol@example.org\n' });
+  FORWARDS.set('dave', { result: 'tempfail', text: '451 4.2.1 the home of dave has its sticky bit set: .forward lookup deferred' });
+  try {
+    assert.equal(await decide(ctx, 'alice@example.org'), 'local:alice@example.org local:bob@example.org');
+    assert.equal(await decide(ctx, 'carol@example.org'), 'local:carol@example.org');
+    assert.equal(await decide(ctx, 'erin@example.org'), 'local:carol@example.org', 'erin forwards to carol, whose empty .forward delivers');
+    assert.equal(await decide(ctx, 'dave@example.org'), '451 4.2.1 the home of dave has its sticky bit set: .forward lookup deferred');
+    FORWARDS.set('bob', { result: 'ok', content: 'alice@example.org\n' });
+    FORWARDS.set('alice', { result: 'ok', content: 'bob@example.org\n' });
+    assert.equal(await decide(ctx, 'alice@example.org'), '550 5.2.4 Mailing list expansion problem', 'alice -> bob -> alice: nothing left');
+  } finally {
+    FORWARDS.clear();
+  }
+  assert.deepEqual(forwardValues('a@x, b\n# c\n"|/bin/x, y"\n'), ['a@x', 'b', '|/bin/x, y']);
 });

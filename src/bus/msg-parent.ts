@@ -5,10 +5,10 @@
  * WORKER_CHANNEL (with a socket handle: a direct channel to a peer; again whenever that peer is
  * restarted), WORKER_RELOAD (a new configuration after SIGHUP), WORKER_SHUTDOWN, PING.
  * parent -> mda: HELPER_CHANNEL (with a socket handle when ok: a channel to the delivery helper
- * of a user, see msg-deliver.ts); parent -> lka: SYSTEM_AUTH_RESULT; parent -> control:
+ * of a user, see msg-deliver.ts); parent -> lka: SYSTEM_AUTH_RESULT, FORWARD_RESULT; parent -> control:
  * TABLE_UPDATE_RESULT.
  * worker -> parent: WORKER_READY (privileges dropped, ready for channels), PONG; mda:
- * HELPER_OPEN; lka: SYSTEM_AUTH; control: TABLE_UPDATE.
+ * HELPER_OPEN; lka: SYSTEM_AUTH, FORWARD_READ; control: TABLE_UPDATE.
  */
 import { COMMON_MESSAGES } from './msg-common';
 import { AuthResult } from './msg-smtp-lka';
@@ -21,6 +21,9 @@ export const ToWorker = union({
   HELPER_CHANNEL: { re: int, user: str, result: lit('ok', 'tempfail', 'permfail'), text: str },
   /** the answer to a SYSTEM_AUTH */
   SYSTEM_AUTH_RESULT: { re: int, result: AuthResult },
+  /** the answer to a FORWARD_READ: none (no usable .forward: deliver to the mailbox), ok and
+   * its content, or a temporary failure */
+  FORWARD_RESULT: { re: int, result: lit('none', 'ok', 'tempfail'), content: opt(str), text: opt(str) },
   /** the answer to a TABLE_UPDATE: ok (the workers got the new table), or why not */
   TABLE_UPDATE_RESULT: { re: int, ok: bool, text: str },
   WORKER_CONFIG: {
@@ -54,6 +57,8 @@ export const ToParent = union({
   HELPER_OPEN: { reqid: int, user: str, userbase: str },
   /** lka: check this system user's password (only the parent can read the shadow file) */
   SYSTEM_AUTH: { reqid: int, user: str, password: str },
+  /** lka: read this recipient's ~/.forward (as the user) */
+  FORWARD_READ: { reqid: int, user: str, userbase: str },
   /** control: read a file table again and give the workers its new content (smtpctl update
    * table) */
   TABLE_UPDATE: { reqid: int, name: str },

@@ -30,6 +30,8 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'HELPER_CHANNEL', re: 4, user: 'ghost', result: 'permfail', text: '550 5.1.1 no such user' },
     { type: 'SYSTEM_AUTH_RESULT', re: 5, result: 'fail' },
     { type: 'TABLE_UPDATE_RESULT', re: 6, ok: false, text: 'aliases:3:1: bad line' },
+    { type: 'FORWARD_RESULT', re: 7, result: 'ok', content: 'bob@example.org\n' },
+    { type: 'FORWARD_RESULT', re: 7, result: 'tempfail', text: '451 4.2.1 sticky' },
   ],
   ToParent: [
     { type: 'PING', reqid: 7 },
@@ -38,6 +40,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'HELPER_OPEN', reqid: 4, user: 'alice', userbase: '<getpwnam>' },
     { type: 'SYSTEM_AUTH', reqid: 6, user: 'alice', password: 'secret' },
     { type: 'TABLE_UPDATE', reqid: 7, name: 'aliases' },
+    { type: 'FORWARD_READ', reqid: 8, user: 'alice', userbase: '<getpwnam>' },
   ],
   FromClient: [
     { type: 'PING', reqid: 2 },

@@ -189,6 +189,10 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
       parentWaits.get(m.re)?.(m);
       parentWaits.delete(m.re);
     },
+    FORWARD_RESULT: (m) => {
+      parentWaits.get(m.re)?.(m);
+      parentWaits.delete(m.re);
+    },
     TABLE_UPDATE_RESULT: (m) => {
       parentWaits.get(m.re)?.(m);
       parentWaits.delete(m.re);

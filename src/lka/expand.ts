@@ -2,8 +2,10 @@
  * From a recipient to envelopes: the ruleset decides the action; for local delivery, virtual
  * and alias tables are expanded (users, addresses run through the ruleset again, `error:`
  * replies), duplicates dropped, depth limited to 10, and every final user must exist in the
- * userbase. Forms that come with local delivery (`|command`, `/file`, `:include:`) answer a
- * temporary failure for now. No I/O besides user lookups (through `users`).
+ * userbase; a user's ~/.forward (read by the parent) sends its mail on (addresses, users,
+ * `\user` for the mailbox itself, `:include:` skipped). Forms that come with local delivery
+ * (`|command`, `/file`, `:include:` in aliases) answer a temporary failure for now. No I/O
+ * besides user lookups and .forward reads (through the context).
  */
 import type { Action, LocalAction, MatchRule } from '../parse/config';
 import type { EnvelopeTarget, SessionInfo } from '../bus/msg-smtp-lka';
@@ -28,6 +30,16 @@ export interface ExpandContext {
   readonly subAddrDelim: string;
   /** does this system (or userbase table) user exist? */
   userExists(user: string, userbase: string): boolean;
+  /** the user's ~/.forward, read by the parent: none (deliver to the mailbox), its content, or
+   * a temporary failure */
+  readForward(user: string, userbase: string): Promise<ForwardContent>;
+}
+
+export type ForwardContent = { readonly result: 'none' } | { readonly result: 'ok'; readonly content: string } | { readonly result: 'tempfail'; readonly text: string };
+
+/** The values of a .forward file: one line each in the aliases(5) value syntax, `#` comments. */
+export function forwardValues(content: string): string[] {
+  return content.split('\n').flatMap((line) => (line.trim().startsWith('#') ? [] : splitAliasValues(line)));
 }
 
 class Failure extends Error {
@@ -69,7 +81,10 @@ class Expander {
 
   constructor(private readonly ctx: ExpandContext, private readonly session: SessionInfo, private readonly mailFrom: string) {}
 
-  route(address: string, depth: number, internal: boolean): void {
+  /** users whose .forward was read in this expansion (a forward that comes back is a mailbox) */
+  private readonly forwarded = new Set<string>();
+
+  async route(address: string, depth: number, internal: boolean): Promise<void> {
     if (depth > MAX_EXPANSION_DEPTH) fail(550, '5.2.4', 'Mailing list expansion problem: expansion too deep');
     const q: RcptQuery = {
       session: internal ? { ...this.session, src: 'local', socket: true } : this.session,
@@ -88,7 +103,7 @@ class Expander {
       this.add({ action: action!.name, dest: address });
       return;
     }
-    this.expandLocal(address, action as LocalAction, depth);
+    await this.expandLocal(address, action as LocalAction, depth);
   }
 
   /** a domain of this host, or one a rule delivers for: an unknown user there is "invalid
@@ -103,7 +118,7 @@ class Expander {
     this.targets.set(`${t.action}\0${t.dest}`, t);
   }
 
-  private expandLocal(address: string, action: LocalAction, depth: number): void {
+  private async expandLocal(address: string, action: LocalAction, depth: number): Promise<void> {
     const key = `${action.name}\0${address}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
@@ -122,15 +137,15 @@ class Expander {
       values = this.ctx.tables.lookup(action.alias, user);
     }
     if (values === undefined) {
-      this.deliverToUser(address, user, action);
+      await this.deliverToUser(address, user, action, depth, true);
       return;
     }
     const list = splitAliasValues(values);
     if (list.length === 0) fail(550, '5.2.4', 'Mailing list expansion problem');
-    for (const v of list) this.expandValue(v, address, user, action, depth);
+    for (const v of list) await this.expandValue(v, address, user, action, depth, false);
   }
 
-  private expandValue(v: string, address: string, user: string, action: LocalAction, depth: number): void {
+  private async expandValue(v: string, address: string, user: string, action: LocalAction, depth: number, fromForward: boolean): Promise<void> {
     const err = /^:?error:([45]\d\d) (.+)$/i.exec(v);
     if (err) {
       const code = Number(err[1]);
@@ -138,38 +153,54 @@ class Expander {
       const esc = /^(\d\.\d{1,3}\.\d{1,3}) /.exec(text);
       fail(code, esc ? esc[1]! : code >= 500 ? '5.0.0' : '4.0.0', esc ? text.slice(esc[0].length) : text);
     }
+    if (fromForward && /^:?include:/i.test(v)) return; // .forward files skip :include:
     if (/^(:?include:|\||"\||\/)/i.test(v)) {
       fail(451, '4.3.0', 'Temporary failure: this alias form is not supported yet');
     }
-    if (v.includes('@')) {
-      this.route(v, depth + 1, true);
+    // `\user` in a .forward: that user's own mailbox, not looked up again
+    const keep = fromForward && v.startsWith('\\');
+    const value = keep ? v.slice(1) : v;
+    if (value.includes('@') && !keep) {
+      await this.route(value, depth + 1, true);
       return;
     }
-    const target = v.toLowerCase();
-    if (target === user) {
-      this.deliverToUser(address, user, action); // an alias to itself: the user's own mailbox
+    const target = value.toLowerCase();
+    if (target === user || keep) {
+      await this.deliverToUser(address, user, action, depth, false); // itself: the user's own mailbox
       return;
     }
     if (!/^[a-z0-9_.+-]+$/.test(target)) fail(550, '5.1.3', `Invalid alias value "${v}"`);
     const next = formatAddress({ user: target, domain: parseAddress(address).domain });
     // a user named by a virtual table is a mailbox, not looked up again (or a catch-all
     // would swallow every mapped address)
-    if (action.virtual) this.deliverToUser(next, target, action);
-    else this.expandLocal(next, action, depth + 1);
+    if (action.virtual) await this.deliverToUser(next, target, action, depth, true);
+    else await this.expandLocal(next, action, depth + 1);
   }
 
-  private deliverToUser(address: string, user: string, action: LocalAction): void {
+  /** the user's mailbox, unless `forward` and the user's ~/.forward sends the mail elsewhere */
+  private async deliverToUser(address: string, user: string, action: LocalAction, depth: number, forward: boolean): Promise<void> {
     const who = action.user ?? user;
     if (!this.ctx.userExists(who, action.userbase)) fail(550, '5.1.1', 'Invalid recipient');
+    const key = `${action.userbase}\0${who}`;
+    if (forward && !this.forwarded.has(key)) {
+      this.forwarded.add(key);
+      const f = await this.ctx.readForward(who, action.userbase);
+      if (f.result === 'tempfail') fail(451, '4.2.1', f.text.replace(/^\d{3} \d\.\d+\.\d+ /, ''));
+      const values = f.result === 'ok' ? forwardValues(f.content) : [];
+      if (values.length > 0) {
+        for (const v of values) await this.expandValue(v, address, user, action, depth + 1, true);
+        return;
+      }
+    }
     this.add({ action: action.name, dest: address });
   }
 }
 
 /** Envelopes for one recipient, or the reply that refuses it. */
-export function resolveRecipient(ctx: ExpandContext, session: SessionInfo, mailFrom: string, rcpt: string): Resolution {
+export async function resolveRecipient(ctx: ExpandContext, session: SessionInfo, mailFrom: string, rcpt: string): Promise<Resolution> {
   const e = new Expander(ctx, session, mailFrom);
   try {
-    e.route(rcpt, 0, false);
+    await e.route(rcpt, 0, false);
   } catch (err) {
     if (err instanceof Failure) return { ok: false, ...err.reply };
     if (err instanceof TableError) return { ok: false, code: 451, esc: '4.3.0', text: 'Temporary failure: table lookup failed' };

@@ -2,7 +2,7 @@
  * lka (lookup agent): tables, the match ruleset and alias/virtual expansion, answering smtp
  * for each recipient, and for its AUTH credentials and allowed senders. Privileges: runs as
  * the daemon user (_smtpd). Peers: control, smtp, queue, mta, mda; the parent checks system
- * passwords for it. Never writes the spool.
+ * passwords and reads users' ~/.forward for it. Never writes the spool.
  */
 import type { Action, Config } from '../parse/config';
 import type { QueueToLka } from '../bus/msg-queue-lka';
@@ -11,14 +11,14 @@ import { dispatch, type Handlers } from '../bus/schema';
 import { perChannel, runWorker, type PeerChannel } from '../bus/worker-runtime';
 import { interfaceAddresses, serverName } from '../util/hostname';
 import { checkCredentials, senderAllowed } from './auth';
-import { resolveRecipient, type ExpandContext } from './expand';
+import { resolveRecipient, type ExpandContext, type ForwardContent } from './expand';
 import { Tables } from './tables';
 import { Users } from './users';
 
 /** The part of the configuration lka receives (see parent/config-parts.ts). */
 export type LkaConfig = Pick<Config, 'tables' | 'rules' | 'actions'> & { smtp: { subAddrDelim: string } };
 
-function contextFor(config: LkaConfig, users: Users): { ctx: ExpandContext; tables: Tables } {
+function contextFor(config: LkaConfig, users: Users, readForward: ExpandContext['readForward']): { ctx: ExpandContext; tables: Tables } {
   const tables = new Tables(config.tables, { serverName: serverName(), addresses: interfaceAddresses() });
   const ctx: ExpandContext = {
     rules: config.rules,
@@ -26,6 +26,7 @@ function contextFor(config: LkaConfig, users: Users): { ctx: ExpandContext; tabl
     tables,
     subAddrDelim: config.smtp.subAddrDelim,
     userExists: (u, base) => users.exists(u, base),
+    readForward,
   };
   return { ctx, tables };
 }
@@ -34,15 +35,32 @@ export function main(): void {
   runWorker('lka', (worker) => {
     let state: { ctx: ExpandContext; tables: Tables } | undefined;
     const users = new Users(() => state!.tables);
-    const load = () => (state = contextFor(worker.config as LkaConfig, users));
+    // only the parent can read a user's ~/.forward (as that user)
+    const readForward: ExpandContext['readForward'] = (user, userbase) =>
+      worker.requestParent({ type: 'FORWARD_READ', user, userbase }, 10_000).then(
+        (r): ForwardContent =>
+          r.type !== 'FORWARD_RESULT' ? { result: 'tempfail', text: '451 4.3.0 unexpected answer from the parent' }
+          : r.result === 'ok' ? { result: 'ok', content: r.content ?? '' }
+          : r.result === 'tempfail' ? { result: 'tempfail', text: r.text ?? '451 4.3.0 .forward lookup failed' }
+          : { result: 'none' },
+        () => ({ result: 'tempfail', text: '451 4.3.0 .forward lookup failed' }),
+      );
+    const load = () => (state = contextFor(worker.config as LkaConfig, users, readForward));
     load();
     const fromSmtp = perChannel((ch: PeerChannel): Handlers<SmtpToLka, void> => ({
       LKA_RCPT: (m) => {
-        const r = resolveRecipient(state!.ctx, m.session, m.mailFrom, m.rcpt);
-        const reply: LkaToSmtp = r.ok
-          ? { type: 'LKA_RCPT_OK', re: m.reqid, targets: r.targets }
-          : { type: 'LKA_RCPT_FAIL', re: m.reqid, code: r.code, esc: r.esc, text: r.text };
-        ch.send(reply);
+        void resolveRecipient(state!.ctx, m.session, m.mailFrom, m.rcpt).then(
+          (r) => {
+            const reply: LkaToSmtp = r.ok
+              ? { type: 'LKA_RCPT_OK', re: m.reqid, targets: r.targets }
+              : { type: 'LKA_RCPT_FAIL', re: m.reqid, code: r.code, esc: r.esc, text: r.text };
+            if (!ch.isClosed) ch.send(reply);
+          },
+          (e: Error) => {
+            worker.log.error({ event: 'rcpt-error', rcpt: m.rcpt }, e.message);
+            if (!ch.isClosed) ch.send({ type: 'LKA_RCPT_FAIL', re: m.reqid, code: 451, esc: '4.3.0', text: 'Temporary failure' });
+          },
+        );
       },
       LKA_AUTH: (m) => {
         const system = (user: string, password: string) =>
@@ -68,8 +86,15 @@ export function main(): void {
       LKA_BOUNCE_ROUTE: (m) => {
         // a bounce is a local submission from the null sender
         const session = { src: 'local', socket: true, helo: serverName(), tls: false };
-        const r = resolveRecipient(state!.ctx, session, '', m.rcpt);
-        ch.send(r.ok ? { type: 'LKA_BOUNCE_ROUTE_OK', re: m.reqid, targets: r.targets } : { type: 'LKA_BOUNCE_ROUTE_FAIL', re: m.reqid, text: `${r.code} ${r.esc} ${r.text}` });
+        void resolveRecipient(state!.ctx, session, '', m.rcpt).then(
+          (r) => {
+            if (ch.isClosed) return;
+            ch.send(r.ok ? { type: 'LKA_BOUNCE_ROUTE_OK', re: m.reqid, targets: r.targets } : { type: 'LKA_BOUNCE_ROUTE_FAIL', re: m.reqid, text: `${r.code} ${r.esc} ${r.text}` });
+          },
+          (e: Error) => {
+            if (!ch.isClosed) ch.send({ type: 'LKA_BOUNCE_ROUTE_FAIL', re: m.reqid, text: `451 4.3.0 ${e.message}` });
+          },
+        );
       },
       PING: () => undefined,
       PONG: () => undefined,

@@ -20,6 +20,7 @@ import { BUS_VERSION } from '../bus/version';
 import type { Config } from '../parse/config';
 import { configFor } from './config-parts';
 import { updateTable } from './table-update';
+import { readForward } from './forward-file';
 import type { DaemonOptions } from './options';
 import { socketPair } from '../util/socketpair';
 import { checkSystemPassword } from './system-auth';
@@ -183,6 +184,22 @@ export class Daemon {
           },
           (e: Error) => this.send(w, { type: 'HELPER_CHANNEL', re: reqid, user, result: 'tempfail', text: `451 4.3.0 no delivery helper: ${e.message}` }),
         );
+        return;
+      }
+      case 'FORWARD_READ': {
+        if (w.name !== 'lka') {
+          this.deps.log.error({ event: 'protocol-error', name: w.name }, `${w.name} may not read .forward files; restarting it`);
+          child.kill('SIGKILL');
+          return;
+        }
+        const who = this.helpers.resolve(msg.user, msg.userbase);
+        const r = who.ok ? readForward(who.user) : ({ result: 'none' } as const);
+        if (r.result === 'unsafe') this.deps.log.warn({ event: 'forward-ignored', user: msg.user }, `${r.text}: ignored, mail goes to the mailbox`);
+        const reply =
+          r.result === 'ok' ? { result: 'ok' as const, content: r.content }
+          : r.result === 'tempfail' ? { result: 'tempfail' as const, text: r.text }
+          : { result: 'none' as const };
+        this.send(w, { type: 'FORWARD_RESULT', re: msg.reqid, ...reply });
         return;
       }
       case 'TABLE_UPDATE': {

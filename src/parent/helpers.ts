@@ -30,7 +30,7 @@ export interface HelperDeps {
   readonly tables: () => readonly Table[];
 }
 
-type Identity = { name: string; uid: number; gid: number; home: string; system: boolean };
+export type Identity = { name: string; uid: number; gid: number; home: string; system: boolean };
 
 /** a user of a userbase table: `name  uid:gid:home` (never root) */
 function fromUserbase(tables: readonly Table[], table: string, name: string): Identity | string {
@@ -63,23 +63,28 @@ export class DeliveryHelpers {
 
   constructor(private readonly deps: HelperDeps) {}
 
-  async open(userName: string, userbase: string): Promise<HelperOpen> {
+  /** who a recipient user is: a system user, or one of a userbase table; root and unknown
+   * users are refused (root: a temporary failure until root is an alias) */
+  resolve(userName: string, userbase: string): { ok: true; user: Identity } | { ok: false; result: 'tempfail' | 'permfail'; text: string } {
     if (!isLoginName(userName)) return { ok: false, result: 'permfail', text: `550 5.1.1 no such user ${userName.slice(0, 64)}` };
-    let user: Identity | undefined;
-    if (userbase === '<getpwnam>') {
-      const found = lookupUserCached(userName);
-      user = found ? { ...found, system: true } : undefined;
-      if (!user) return { ok: false, result: 'permfail', text: `550 5.1.1 no such user ${userName}` };
-      if (user.uid === 0) {
-        // a helper never runs as root: root's mail waits until root is an alias of a user
-        this.deps.log.warn({ event: 'root-delivery-refused', user: userName }, 'mail for root is not delivered as root: add "root: someone" to the aliases');
-        return { ok: false, result: 'tempfail', text: '451 4.3.0 no delivery as root: make root an alias of a user (aliases(5))' };
-      }
-    } else {
+    if (userbase !== '<getpwnam>') {
       const got = fromUserbase(this.deps.tables(), userbase, userName);
-      if (typeof got === 'string') return { ok: false, result: 'permfail', text: `550 5.1.1 ${got}` };
-      user = got;
+      return typeof got === 'string' ? { ok: false, result: 'permfail', text: `550 5.1.1 ${got}` } : { ok: true, user: got };
     }
+    const found = lookupUserCached(userName);
+    if (!found) return { ok: false, result: 'permfail', text: `550 5.1.1 no such user ${userName}` };
+    if (found.uid === 0) {
+      // a helper never runs as root: root's mail waits until root is an alias of a user
+      this.deps.log.warn({ event: 'root-delivery-refused', user: userName }, 'mail for root is not delivered as root: add "root: someone" to the aliases');
+      return { ok: false, result: 'tempfail', text: '451 4.3.0 no delivery as root: make root an alias of a user (aliases(5))' };
+    }
+    return { ok: true, user: { ...found, system: true } };
+  }
+
+  async open(userName: string, userbase: string): Promise<HelperOpen> {
+    const r = this.resolve(userName, userbase);
+    if (!r.ok) return r;
+    const user = r.user;
     const [forMda, forHelper] = await socketPair(this.deps.busDir());
     const child = fork(this.deps.workerEntry, ['deliver'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...this.deps.execArgv] });
     this.children.add(child);

@@ -1,0 +1,103 @@
+/**
+ * Scenario: ~/.forward, read by the parent as the recipient with OpenSMTPD's rules: a forward
+ * to another user with `\user` keeping a copy; files that are unsafe (writable by the group, a
+ * symbolic link, another owner) are ignored and the mail goes to the mailbox; a sticky bit on
+ * the home defers the recipient (451 at RCPT).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { assertRoot, ensureUser, ensureUserWithHome, freePort, startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
+import { RawSmtp } from './smtp-raw';
+import { sendOne } from './smtp-send';
+
+let d: DaemonRun;
+let port = 0;
+let one: { name: string; uid: number; gid: number; home: string };
+let two: { name: string; uid: number; gid: number; home: string };
+
+before(async () => {
+  assertRoot();
+  ensureUser('_smtpd');
+  ensureUser('_smtpq');
+  one = ensureUserWithHome('tsmtpd-fwd1');
+  two = ensureUserWithHome('tsmtpd-fwd2');
+  for (const u of [one, two]) {
+    fs.rmSync(path.join(u.home, 'Maildir'), { recursive: true, force: true });
+    fs.rmSync(path.join(u.home, '.forward'), { force: true });
+  }
+  port = await freePort();
+  d = await startDaemon({ conf: [`listen on 127.0.0.1 port ${port}`, 'action "local" maildir', 'match from any for domain "fwd.test" action "local"', ''].join('\n') });
+  await d.waitHealthy();
+});
+
+after(async () => {
+  await stopDaemon(d);
+  fs.chmodSync(one.home, 0o755);
+});
+
+function writeForward(content: string, mode = 0o644, owner = one.uid): void {
+  const f = path.join(one.home, '.forward');
+  fs.rmSync(f, { force: true });
+  fs.writeFileSync(f, content, { mode });
+  fs.chmodSync(f, mode);
+  fs.chownSync(f, owner, one.gid);
+}
+
+/** the message with this subject in the user's Maildir/new, once it is there */
+async function inMaildir(user: { home: string }, subject: string): Promise<boolean> {
+  const dir = path.join(user.home, 'Maildir', 'new');
+  for (let i = 0; i < 100; i++) {
+    if (fs.existsSync(dir) && fs.readdirSync(dir).some((f) => fs.readFileSync(path.join(dir, f), 'latin1').includes(`Subject: ${subject}\r\n`))) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+test('a .forward to another user, with \\user: both mailboxes get the message', async () => {
+  writeForward(`# mine\n${two.name}\n\\${one.name}\n`);
+  const msgid = await sendOne(port, `${one.name}@fwd.test`, 'forwarded');
+  await d.waitLog(new RegExp(`delivered evpid=${msgid}.*dest=${two.name}@fwd\\.test`));
+  assert.ok(await inMaildir(two, 'forwarded'));
+  assert.ok(await inMaildir(one, 'forwarded'));
+});
+
+test('unsafe .forward files are ignored (logged): group-writable, a symbolic link, another owner', async () => {
+  const cases: [string, () => void][] = [
+    ['group-writable', () => writeForward(`${two.name}\n`, 0o664)],
+    ['symlink', () => {
+      const target = path.join(one.home, 'fwd-target');
+      fs.writeFileSync(target, `${two.name}\n`);
+      fs.chownSync(target, one.uid, one.gid);
+      fs.rmSync(path.join(one.home, '.forward'), { force: true });
+      fs.symlinkSync(target, path.join(one.home, '.forward'));
+    }],
+    ['other-owner', () => writeForward(`${two.name}\n`, 0o644, two.uid)],
+  ];
+  for (const [name, make] of cases) {
+    make();
+    const msgid = await sendOne(port, `${one.name}@fwd.test`, `unsafe ${name}`);
+    await d.waitLog(new RegExp(`delivered evpid=${msgid}`));
+    assert.ok(await inMaildir(one, `unsafe ${name}`), name);
+    assert.match(d.logs(), new RegExp(`message-committed msgid=${msgid} envelopes=1`), `${name}: one envelope, not forwarded`);
+  }
+  assert.ok((d.logs().match(/forward-ignored/g) ?? []).length >= 3);
+});
+
+test('a sticky bit on the home defers the recipient: 451 4.2.1 at RCPT', async () => {
+  writeForward(`${two.name}\n`);
+  fs.chmodSync(one.home, 0o1755);
+  try {
+    const c = await RawSmtp.connect(port);
+    await c.reply();
+    await c.cmd('EHLO client.test');
+    await c.cmd('MAIL FROM:<s@remote.test>');
+    const r = await c.cmd(`RCPT TO:<${one.name}@fwd.test>`);
+    c.close();
+    assert.equal(r.code, 451);
+    assert.match(r.text, /^4\.2\.1 the home of tsmtpd-fwd1 has its sticky bit set/);
+  } finally {
+    fs.chmodSync(one.home, 0o755);
+  }
+});
