@@ -139,3 +139,19 @@ test('~/.forward: addresses and users go on, \\user keeps a copy in the mailbox,
   }
   assert.deepEqual(forwardValues('a@x, b\n# c\n"|/bin/x, y"\n'), ['a@x', 'b', '|/bin/x, y']);
 });
+
+test('~/.forward |command and /file become deliveries as the .forward\'s user; in an alias table they are still refused for now', async () => {
+  const ctx = context(BASE);
+  FORWARDS.set('alice', { result: 'ok', content: '"|/usr/bin/vacation alice"\n/home/alice/saved\n' });
+  try {
+    const r = await resolveRecipient(ctx, REMOTE, 'x@example.net', 'alice@example.org');
+    assert.ok(r.ok);
+    assert.deepEqual(r.targets, [
+      { action: 'local', dest: 'alice@example.org', via: { kind: 'command', value: '/usr/bin/vacation alice', user: 'alice' } },
+      { action: 'local', dest: 'alice@example.org', via: { kind: 'file', value: '/home/alice/saved', user: 'alice' } },
+    ]);
+  } finally {
+    FORWARDS.clear();
+  }
+  assert.match(await decide(ctx, 'pipe@example.org'), /^451 4\.3\.0 /);
+});

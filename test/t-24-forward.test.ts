@@ -101,3 +101,22 @@ test('a sticky bit on the home defers the recipient: 451 4.2.1 at RCPT', async (
     fs.chmodSync(one.home, 0o755);
   }
 });
+
+test('a .forward |command runs as its user (by /bin/sh, the message on stdin); a /file gets the message in mbox form', async () => {
+  const saved = path.join(one.home, 'saved.mbox');
+  const piped = path.join(one.home, 'piped.txt');
+  fs.rmSync(saved, { force: true });
+  fs.rmSync(piped, { force: true });
+  writeForward(`"|id -u > ${piped}.uid; cat > ${piped}"\n${saved}\n`);
+  const msgid = await sendOne(port, `${one.name}@fwd.test`, 'to a pipe and a file');
+  // two envelopes, the command's and the file's: both delivered
+  await d.waitLog(new RegExp(`delivered evpid=${msgid}[^\\n]*\\n(?:.*\\n)*.*delivered evpid=${msgid}`));
+  assert.equal(fs.readFileSync(`${piped}.uid`, 'utf8').trim(), String(one.uid));
+  assert.match(fs.readFileSync(piped, 'latin1'), /^Delivered-To: tsmtpd-fwd1@fwd\.test\r\nReceived: /);
+  assert.ok(fs.readFileSync(piped, 'latin1').endsWith('\r\nSubject: to a pipe and a file\r\n\r\nbody of to a pipe and a file\r\n'));
+  const mbox = fs.readFileSync(saved, 'latin1');
+  assert.match(mbox, /^From s@remote\.test \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\n/);
+  assert.match(mbox, /\nSubject: to a pipe and a file\n\nbody of to a pipe and a file\n\n$/);
+  assert.equal(fs.statSync(saved).uid, one.uid);
+  assert.ok(!(await inMaildir(one, 'to a pipe and a file')), 'not in the mailbox: the .forward says where');
+});

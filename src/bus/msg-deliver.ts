@@ -40,7 +40,9 @@ export const MdaToHelper = union({
   DELIVER_MBOX: { reqid: int, stream: int, sender: str },
   /** run an mda command (its words, format specifiers not yet expanded) with the message on
    * its standard input, killed after `timeoutMs` */
-  DELIVER_COMMAND: { reqid: int, stream: int, argv: arr(str, 1000), sender: str, rcpt: str, dest: str, subAddrDelim: str, timeoutMs: int },
+  DELIVER_COMMAND: { reqid: int, stream: int, argv: arr(str, 1000), sender: str, rcpt: str, dest: str, subAddrDelim: str, timeoutMs: int, raw: opt(bool) },
+  /** append to a file in mbox form (a ~/.forward's /file) */
+  DELIVER_FILE: { reqid: int, stream: int, path: str, sender: str },
 });
 export type MdaToHelper = Infer<typeof MdaToHelper>;
 

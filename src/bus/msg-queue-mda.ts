@@ -6,9 +6,10 @@
  * the text to keep as the envelope's last error).
  */
 import { COMMON_MESSAGES } from './msg-common';
-import { int, lit, obj, str, union, type Infer } from './schema';
+import { int, lit, obj, opt, str, union, type Infer } from './schema';
+import { ForwardVia } from './msg-smtp-lka';
 
-export const DeliveryEnvelope = obj({ evpid: str, action: str, dest: str, rcpt: str, sender: str });
+export const DeliveryEnvelope = obj({ evpid: str, action: str, dest: str, rcpt: str, sender: str, via: opt(ForwardVia) });
 export type DeliveryEnvelope = Infer<typeof DeliveryEnvelope>;
 
 export const QueueToMda = union({

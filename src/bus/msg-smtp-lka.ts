@@ -32,7 +32,12 @@ export type SessionInfo = Infer<typeof SessionInfo>;
 export const AuthResult = lit('ok', 'fail', 'tempfail');
 export type AuthResult = Infer<typeof AuthResult>;
 
-export const EnvelopeTarget = obj({ action: str, dest: str });
+/** a delivery a user's ~/.forward asks for instead of the mailbox: its command (run by
+ * /bin/sh as that user) or its file (an mbox), and the user */
+export const ForwardVia = obj({ kind: lit('command', 'file'), value: str, user: str });
+export type ForwardVia = Infer<typeof ForwardVia>;
+
+export const EnvelopeTarget = obj({ action: str, dest: str, via: opt(ForwardVia) });
 export type EnvelopeTarget = Infer<typeof EnvelopeTarget>;
 
 export const SmtpToLka = union({

@@ -10,6 +10,7 @@
  */
 import { COMMON_MESSAGES } from './msg-common';
 import { arr, bool, int, obj, opt, str, union, type Infer } from './schema';
+import { ForwardVia } from './msg-smtp-lka';
 
 export const EnvelopeIn = obj({
   action: str,
@@ -21,6 +22,8 @@ export const EnvelopeIn = obj({
   tls: bool,
   auth: opt(str),
   tag: opt(str),
+  /** a ~/.forward's command or file instead of the mailbox */
+  via: opt(ForwardVia),
 });
 export type EnvelopeIn = Infer<typeof EnvelopeIn>;
 

@@ -165,6 +165,8 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'DELIVER_MAILDIR', reqid: 8, stream: 4, path: '~/Mail/%{rcpt.domain}', junk: true, sender: 'c@d', rcpt: 'a+x@b', dest: 'a@b', subAddrDelim: '+' },
     { type: 'DELIVER_MBOX', reqid: 9, stream: 5, sender: 'a@b' },
     { type: 'DELIVER_COMMAND', reqid: 10, stream: 6, argv: ['/usr/bin/procmail', '-f', '%{sender}'], sender: 'a@b', rcpt: 'c@d', dest: 'c@d', subAddrDelim: '+', timeoutMs: 100000 },
+    { type: 'DELIVER_COMMAND', reqid: 10, stream: 6, argv: ['/bin/sh', '-c', 'cat > x'], sender: 'a@b', rcpt: 'c@d', dest: 'c@d', subAddrDelim: '+', timeoutMs: 100000, raw: true },
+    { type: 'DELIVER_FILE', reqid: 11, stream: 7, path: '/home/u/saved', sender: 'a@b' },
   ],
   HelperToMda: [
     { type: 'PING', reqid: 5 },
@@ -186,6 +188,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'PING', reqid: 5 },
     { type: 'PONG', re: 5, pid: 12, name: 'queue' },
     { type: 'MDA_DELIVER', stream: 3, envelope: { evpid: '0a1b2c3d00000001', action: 'local', dest: 'a@b', rcpt: 'a@b', sender: '' } },
+    { type: 'MDA_DELIVER', stream: 3, envelope: { evpid: '0a1b2c3d00000002', action: 'local', dest: 'a@b', rcpt: 'a@b', sender: 's@x', via: { kind: 'file', value: '/home/a/saved', user: 'a' } } },
   ],
   MdaToQueue: [
     { type: 'PING', reqid: 5 },
@@ -209,6 +212,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'PING', reqid: 5 },
     { type: 'PONG', re: 5, pid: 12, name: 'lka' },
     { type: 'LKA_RCPT_OK', re: 6, targets: [{ action: 'local', dest: 'alice@example.org' }] },
+    { type: 'LKA_RCPT_OK', re: 6, targets: [{ action: 'local', dest: 'alice@example.org', via: { kind: 'command', value: '/usr/bin/vacation alice', user: 'alice' } }] },
     { type: 'LKA_RCPT_FAIL', re: 6, code: 550, esc: '5.1.1', text: 'Invalid recipient' },
     { type: 'LKA_AUTH_RESULT', re: 8, result: 'ok' },
     { type: 'LKA_SENDER_RESULT', re: 10, result: 'refused' },
@@ -218,6 +222,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'PONG', re: 5, pid: 12, name: 'smtp' },
     { type: 'QUEUE_MSG_CREATE', reqid: 8 },
     { type: 'QUEUE_MSG_COMMIT', reqid: 9, msgid: '0a1b2c3d', envelopes: [{ action: 'local', sender: 'a@b', rcpt: 'c@d', dest: 'c@d', helo: 'x', src: '127.0.0.1', tls: false }] },
+    { type: 'QUEUE_MSG_COMMIT', reqid: 9, msgid: '0a1b2c3d', envelopes: [{ action: 'local', sender: 'a@b', rcpt: 'c@d', dest: 'c@d', helo: 'x', src: '127.0.0.1', tls: false, via: { kind: 'file', value: '/x', user: 'c' } }] },
     { type: 'QUEUE_MSG_ABORT', msgid: '0a1b2c3d' },
   ],
   QueueToSmtp: [

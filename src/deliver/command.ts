@@ -43,10 +43,11 @@ function firstLine(output: string): string {
   return (output.split('\n').find((l) => l.trim() !== '') ?? '').replace(/[\x00-\x1f\x7f]/g, ' ').trim().slice(0, 200);
 }
 
-export function runCommand(argv: readonly string[], vars: FormatVars, content: Buffer, limitMs: number): Promise<CommandOutcome> {
+/** `raw`: the words are used as they are (a user's own ~/.forward command, run by /bin/sh) */
+export function runCommand(argv: readonly string[], vars: FormatVars, content: Buffer, limitMs: number, raw = false): Promise<CommandOutcome> {
   let words: string[];
   try {
-    words = argv.map((w) => expandFormat(w, vars));
+    words = raw ? [...argv] : argv.map((w) => expandFormat(w, vars));
   } catch (e) {
     return Promise.resolve({ result: 'tempfail', text: `451 4.3.0 mda command: ${(e as Error).message}` });
   }

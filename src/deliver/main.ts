@@ -40,7 +40,19 @@ function serve(start: Start, socket: Socket, log: Logger): void {
     streams.delete(m.stream);
     if (m.type === 'DELIVER_COMMAND') {
       const vars = { sender: m.sender, rcpt: m.rcpt, dest: m.dest, subAddrDelim: m.subAddrDelim, user };
-      void runCommand(m.argv, vars, content, m.timeoutMs).then((r) => channel.send({ type: 'DELIVER_RESULT', re: m.reqid, result: r.result, text: r.text }));
+      void runCommand(m.argv, vars, content, m.timeoutMs, m.raw === true).then((r) => channel.send({ type: 'DELIVER_RESULT', re: m.reqid, result: r.result, text: r.text }));
+      return;
+    }
+    if (m.type === 'DELIVER_FILE') {
+      // a ~/.forward's /file: an absolute path, appended in mbox form under the same rules as a mailbox
+      if (!path.isAbsolute(m.path) || path.normalize(m.path) !== m.path) {
+        channel.send({ type: 'DELIVER_RESULT', re: m.reqid, result: 'permfail', text: `554 5.3.0 not an absolute, plain path: ${m.path.slice(0, 100)}` });
+        return;
+      }
+      deliverToMbox(m.path, user.uid, m.sender, content).then(
+        (file) => channel.send({ type: 'DELIVER_RESULT', re: m.reqid, result: 'ok', text: `delivered to ${file}` }),
+        (e: NodeJS.ErrnoException) => channel.send({ type: 'DELIVER_RESULT', re: m.reqid, result: 'tempfail', text: `451 4.2.0 file ${m.path}: ${e.code ?? e.message}` }),
+      );
       return;
     }
     let where: string;

@@ -3,8 +3,9 @@
  * and alias tables are expanded (users, addresses run through the ruleset again, `error:`
  * replies), duplicates dropped, depth limited to 10, and every final user must exist in the
  * userbase; a user's ~/.forward (read by the parent) sends its mail on (addresses, users,
- * `\user` for the mailbox itself, `:include:` skipped). Forms that come with local delivery
- * (`|command`, `/file`, `:include:` in aliases) answer a temporary failure for now. No I/O
+ * `\user` for the mailbox itself, `|command` and `/file` delivered as that user, `:include:`
+ * skipped). `|command`, `/file` and `:include:` in alias tables answer a temporary failure for
+ * now. No I/O
  * besides user lookups and .forward reads (through the context).
  */
 import type { Action, LocalAction, MatchRule } from '../parse/config';
@@ -115,7 +116,7 @@ class Expander {
   }
 
   private add(t: EnvelopeTarget): void {
-    this.targets.set(`${t.action}\0${t.dest}`, t);
+    this.targets.set(`${t.action}\0${t.dest}\0${t.via?.kind ?? ''}\0${t.via?.value ?? ''}`, t);
   }
 
   private async expandLocal(address: string, action: LocalAction, depth: number): Promise<void> {
@@ -142,10 +143,12 @@ class Expander {
     }
     const list = splitAliasValues(values);
     if (list.length === 0) fail(550, '5.2.4', 'Mailing list expansion problem');
-    for (const v of list) await this.expandValue(v, address, user, action, depth, false);
+    for (const v of list) await this.expandValue(v, address, user, action, depth, undefined);
   }
 
-  private async expandValue(v: string, address: string, user: string, action: LocalAction, depth: number, fromForward: boolean): Promise<void> {
+  /** one value of an alias list, or of the ~/.forward of `owner` */
+  private async expandValue(v: string, address: string, user: string, action: LocalAction, depth: number, owner: string | undefined): Promise<void> {
+    const fromForward = owner !== undefined;
     const err = /^:?error:([45]\d\d) (.+)$/i.exec(v);
     if (err) {
       const code = Number(err[1]);
@@ -154,6 +157,15 @@ class Expander {
       fail(code, esc ? esc[1]! : code >= 500 ? '5.0.0' : '4.0.0', esc ? text.slice(esc[0].length) : text);
     }
     if (fromForward && /^:?include:/i.test(v)) return; // .forward files skip :include:
+    if (fromForward && /^"?\|/.test(v)) {
+      // the user's own command, run as the user (the quotes of "|cmd" are gone already)
+      this.add({ action: action.name, dest: address, via: { kind: 'command', value: v.replace(/^"?\|/, '').trim(), user: owner } });
+      return;
+    }
+    if (fromForward && v.startsWith('/')) {
+      this.add({ action: action.name, dest: address, via: { kind: 'file', value: v, user: owner } });
+      return;
+    }
     if (/^(:?include:|\||"\||\/)/i.test(v)) {
       fail(451, '4.3.0', 'Temporary failure: this alias form is not supported yet');
     }
@@ -188,7 +200,7 @@ class Expander {
       if (f.result === 'tempfail') fail(451, '4.2.1', f.text.replace(/^\d{3} \d\.\d+\.\d+ /, ''));
       const values = f.result === 'ok' ? forwardValues(f.content) : [];
       if (values.length > 0) {
-        for (const v of values) await this.expandValue(v, address, user, action, depth + 1, true);
+        for (const v of values) await this.expandValue(v, address, user, action, depth + 1, who);
         return;
       }
     }

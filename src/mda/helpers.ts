@@ -89,8 +89,13 @@ export class Helpers {
 
   /** run an mda command as `user` with `content` on its standard input (`argv`: its words,
    * whose format specifiers `env` fills) */
-  command(user: Recipient, argv: readonly string[], env: MaildirEnvelope, content: Buffer, limitMs: number, timeoutMs: number): Promise<Outcome> {
-    return this.send(user, content, timeoutMs, (stream) => ({ type: 'DELIVER_COMMAND', stream, argv: [...argv], ...env, timeoutMs: limitMs }));
+  command(user: Recipient, argv: readonly string[], env: MaildirEnvelope, content: Buffer, limitMs: number, timeoutMs: number, raw = false): Promise<Outcome> {
+    return this.send(user, content, timeoutMs, (stream) => ({ type: 'DELIVER_COMMAND', stream, argv: [...argv], ...env, timeoutMs: limitMs, ...(raw ? { raw } : {}) }));
+  }
+
+  /** append `content` in mbox form to `path`, as `user` (a ~/.forward's /file) */
+  file(user: Recipient, path: string, sender: string, content: Buffer, timeoutMs: number): Promise<Outcome> {
+    return this.send(user, content, timeoutMs, (stream) => ({ type: 'DELIVER_FILE', stream, path, sender }));
   }
 
   /** append `content` to `user`'s mbox (`sender` for its From_ line) */

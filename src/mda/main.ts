@@ -42,13 +42,24 @@ async function deliver(worker: WorkerContext, helpers: Helpers, action: LocalAct
   }
   if (hasDeliveredTo(content, dest)) return { result: 'permfail', text: `554 5.4.6 Loop detected: already delivered to ${dest}` };
   const stamped = withDeliveredTo(content, dest);
-  const name = action.user ?? stripSubaddress(parseAddress(dest).user, (worker.config as MdaConfig).subAddrDelim ?? '+').user;
+  const subAddrDelim = (worker.config as MdaConfig).subAddrDelim ?? '+';
+  const via = envelope.via;
+  if (via) {
+    // a ~/.forward's command or file, as the user whose .forward it is
+    const owner = { name: via.user, userbase: action.userbase };
+    try {
+      if (via.kind === 'file') return await helpers.file(owner, via.value, sender, stamped, DELIVERY_TIMEOUT_MS);
+      return await helpers.command(owner, ['/bin/sh', '-c', via.value], { sender, rcpt, dest, subAddrDelim }, stamped, COMMAND_LIMIT_MS, DELIVERY_TIMEOUT_MS, true);
+    } catch (e) {
+      return { result: 'tempfail', text: `451 4.3.0 ${(e as Error).message}` };
+    }
+  }
+  const name = action.user ?? stripSubaddress(parseAddress(dest).user, subAddrDelim).user;
   // LMTP: mda itself talks to the server, which delivers as it knows best
   if (method.type === 'lmtp') return deliverLmtp({ dest: method.dest, sender, rcpt: method.rcptTo ? dest : name, content: stamped, timeoutMs: LMTP_LIMIT_MS });
   const user = { name, userbase: action.userbase };
   try {
     if (method.type === 'mbox') return await helpers.mbox(user, sender, stamped, DELIVERY_TIMEOUT_MS);
-    const subAddrDelim = (worker.config as MdaConfig).subAddrDelim ?? '+';
     if (method.type === 'mda') {
       const argv = commandWords(action, method.command, (worker.config as MdaConfig).mda.wrappers);
       return await helpers.command(user, argv, { sender, rcpt, dest, subAddrDelim }, stamped, COMMAND_LIMIT_MS, DELIVERY_TIMEOUT_MS);

@@ -82,7 +82,7 @@ export class Bouncer {
     const hostname = serverName();
     const msgid = spool.create();
     spool.append(msgid, bounceMessage({ hostname, sender, arrival: e.ctime, failures: [failure], headers: headerBlock(original), id: msgid, now: new Date() }));
-    const envelopes = route.targets.map((t) => ({ action: t.action, sender: '', rcpt: sender, dest: t.dest, helo: hostname, src: 'local', tls: false, bounce: true }));
+    const envelopes = route.targets.map((t) => ({ action: t.action, sender: '', rcpt: sender, dest: t.dest, ...(t.via ? { via: t.via } : {}), helo: hostname, src: 'local', tls: false, bounce: true }));
     this.deps.add(await spool.commit(msgid, envelopes));
     return msgid;
   }

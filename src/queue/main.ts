@@ -7,7 +7,7 @@
  */
 import type { Config } from '../parse/config';
 import type { ControlToQueue, QueueEntry, QueueToControl } from '../bus/msg-control-queue';
-import type { MdaToQueue } from '../bus/msg-queue-mda';
+import type { DeliveryEnvelope, MdaToQueue } from '../bus/msg-queue-mda';
 import type { ScheduledEnvelope, SchedulerToQueue } from '../bus/msg-queue-scheduler';
 import type { QueueToSmtp, SmtpToQueue } from '../bus/msg-smtp-queue';
 import { dispatch, type Handlers } from '../bus/schema';
@@ -107,7 +107,8 @@ class Deliveries {
         }
         const stream = (this.stream = (this.stream + 1) >>> 0);
         for (let off = 0; off < content.length; off += STREAM_CHUNK) mda.sendBytes(stream, content.subarray(off, off + STREAM_CHUNK));
-        mda.send({ type: 'MDA_DELIVER', stream, envelope: { evpid, action: String(e.action), dest: String(e.dest), rcpt: String(e.rcpt), sender: String(e.sender) } });
+        const via = e.via as DeliveryEnvelope['via'];
+        mda.send({ type: 'MDA_DELIVER', stream, envelope: { evpid, action: String(e.action), dest: String(e.dest), rcpt: String(e.rcpt), sender: String(e.sender), ...(via ? { via } : {}) } });
       },
       (err: Error) => this.finish(evpid, 'tempfail', `451 4.3.0 cannot read the message: ${err.message}`),
     );

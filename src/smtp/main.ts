@@ -319,7 +319,7 @@ class Inbound {
     const envelopes: EnvelopeIn[] = [];
     const { socket: _socket, ...client } = this.sessionInfo(s);
     for (const { rcpt, targets } of st.targets.values()) {
-      for (const t of targets) envelopes.push({ action: t.action, sender: mailFrom, rcpt, dest: t.dest, ...client });
+      for (const t of targets) envelopes.push({ action: t.action, sender: mailFrom, rcpt, dest: t.dest, ...(t.via ? { via: t.via } : {}), ...client });
     }
     const r = await queue.request<QueueToSmtp>({ type: 'QUEUE_MSG_COMMIT', msgid, envelopes }, 60_000).catch(() => undefined);
     if (r?.type === 'QUEUE_MSG_COMMITTED') {
