@@ -24,11 +24,18 @@ function context(conf: string): ExpandContext {
     subAddrDelim: c.smtp.subAddrDelim,
     userExists: (u) => USERS.has(u),
     readForward: (u) => Promise.resolve(FORWARDS.has(u) ? FORWARDS.get(u)! : { result: 'none' as const }),
+    aliasUser: '_smtpd',
+    readInclude: (file) => {
+      if (!INCLUDES.has(file)) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+      return forwardValues(INCLUDES.get(file)!);
+    },
   };
 }
 
 /** the .forward files of the test's users, as the parent would read them */
 const FORWARDS = new Map<string, ForwardContent>();
+/** the :include: files of the test */
+const INCLUDES = new Map<string, string>([['/etc/mail/staff', '# staff\nbob\n|/usr/bin/log-staff\n']]);
 
 const REMOTE: SessionInfo = { src: '198.51.100.7', socket: false, helo: 'client.example.net', tls: false };
 const LOCAL: SessionInfo = { src: '127.0.0.1', socket: false, helo: 'localhost', tls: false };
@@ -64,7 +71,7 @@ test('aliases: users, lists, addresses through the rules again, error:, loops, s
   assert.equal(await decide(ctx, 'fwd@example.org'), 'local:alice@example.org out:friend@remote.test');
   assert.equal(await decide(ctx, 'loop@example.org'), '550 5.2.4 Mailing list expansion problem');
   assert.equal(await decide(ctx, 'selfref@example.org'), '550 5.1.1 Invalid recipient');
-  assert.equal(await decide(ctx, 'pipe@example.org'), '451 4.3.0 Temporary failure: this alias form is not supported yet');
+  assert.equal(await decide(ctx, 'pipe@example.org'), 'local:pipe@example.org', 'a command of an alias table (run as the daemon user)');
   assert.equal(await decide(ctx, 'alice+news@example.org'), 'local:alice+news@example.org');
 });
 
@@ -140,7 +147,7 @@ test('~/.forward: addresses and users go on, \\user keeps a copy in the mailbox,
   assert.deepEqual(forwardValues('a@x, b\n# c\n"|/bin/x, y"\n'), ['a@x', 'b', '|/bin/x, y']);
 });
 
-test('~/.forward |command and /file become deliveries as the .forward\'s user; in an alias table they are still refused for now', async () => {
+test('~/.forward |command and /file become deliveries as the .forward\'s user; in an alias table, as the daemon user; :include: files are read', async () => {
   const ctx = context(BASE);
   FORWARDS.set('alice', { result: 'ok', content: '"|/usr/bin/vacation alice"\n/home/alice/saved\n' });
   try {
@@ -153,5 +160,14 @@ test('~/.forward |command and /file become deliveries as the .forward\'s user; i
   } finally {
     FORWARDS.clear();
   }
-  assert.match(await decide(ctx, 'pipe@example.org'), /^451 4\.3\.0 /);
+  const pipe = await resolveRecipient(ctx, REMOTE, 'x@example.net', 'pipe@example.org');
+  assert.deepEqual(pipe.ok && pipe.targets, [{ action: 'local', dest: 'pipe@example.org', via: { kind: 'command', value: '/bin/cat', user: '_smtpd' } }]);
+  const inc = context(BASE.replace('pipe = "|/bin/cat"', 'staff2 = ":include:/etc/mail/staff", gone = ":include:/etc/mail/none", rel = ":include:staff"'));
+  const staff = await resolveRecipient(inc, REMOTE, 'x@example.net', 'staff2@example.org');
+  assert.deepEqual(staff.ok && staff.targets, [
+    { action: 'local', dest: 'bob@example.org' },
+    { action: 'local', dest: 'staff2@example.org', via: { kind: 'command', value: '/usr/bin/log-staff', user: '_smtpd' } },
+  ]);
+  assert.equal(await decide(inc, 'gone@example.org'), '451 4.3.0 Temporary failure: cannot read /etc/mail/none: ENOENT');
+  assert.equal(await decide(inc, 'rel@example.org'), '550 5.1.3 Invalid alias value ":include:staff": :include: needs an absolute path');
 });

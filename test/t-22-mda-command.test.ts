@@ -99,7 +99,7 @@ test('format specifiers are expanded per word and sanitized: shell syntax in the
   assert.ok(!fs.existsSync(path.join(dave.home, 'pwned')) && !fs.existsSync('/pwned'));
 });
 
-test('exit 75 is a temporary failure (kept, with the command\'s words in the error line); exit 67 a permanent one', async () => {
+test('exit 75 is a temporary failure (kept, with the first line the command printed in the error line); exit 67 a permanent one', async () => {
   const t = await send(`${dave.name}@tempfail.test`, 'tempfail');
   await d.waitLog(new RegExp(`deferred evpid=${t}[0-9a-f]{8} .*result="451 4\\.3\\.0 mda command exited with status 75: the second word was x"`));
   const p = await send(`${dave.name}@permfail.test`, 'permfail');

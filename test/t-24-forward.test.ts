@@ -2,11 +2,13 @@
  * Scenario: ~/.forward, read by the parent as the recipient with OpenSMTPD's rules: a forward
  * to another user with `\user` keeping a copy; files that are unsafe (writable by the group, a
  * symbolic link, another owner) are ignored and the mail goes to the mailbox; a sticky bit on
- * the home defers the recipient (451 at RCPT).
+ * the home defers the recipient (451 at RCPT); a .forward's |command and /file run as its
+ * user; an alias table's |command runs as the daemon user.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { assertRoot, ensureUser, ensureUserWithHome, freePort, startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
 import { RawSmtp } from './smtp-raw';
@@ -16,6 +18,8 @@ let d: DaemonRun;
 let port = 0;
 let one: { name: string; uid: number; gid: number; home: string };
 let two: { name: string; uid: number; gid: number; home: string };
+/** where the alias table's command leaves what it got */
+let drop = '';
 
 before(async () => {
   assertRoot();
@@ -28,13 +32,25 @@ before(async () => {
     fs.rmSync(path.join(u.home, '.forward'), { force: true });
   }
   port = await freePort();
-  d = await startDaemon({ conf: [`listen on 127.0.0.1 port ${port}`, 'action "local" maildir', 'match from any for domain "fwd.test" action "local"', ''].join('\n') });
+  drop = fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-alias-pipe-'));
+  fs.chmodSync(drop, 0o777);
+  const conf = [
+    `listen on 127.0.0.1 port ${port}`,
+    `table aliases { logger = "|id -un > ${drop}/who; cat > ${drop}/msg" }`,
+    'action "local" maildir',
+    'action "aliased" maildir alias <aliases>',
+    'match from any for domain "fwd.test" action "local"',
+    'match from any for domain "alias.test" action "aliased"',
+    '',
+  ];
+  d = await startDaemon({ conf: conf.join('\n') });
   await d.waitHealthy();
 });
 
 after(async () => {
   await stopDaemon(d);
   fs.chmodSync(one.home, 0o755);
+  fs.rmSync(drop, { recursive: true, force: true });
 });
 
 function writeForward(content: string, mode = 0o644, owner = one.uid): void {
@@ -119,4 +135,11 @@ test('a .forward |command runs as its user (by /bin/sh, the message on stdin); a
   assert.match(mbox, /\nSubject: to a pipe and a file\n\nbody of to a pipe and a file\n\n$/);
   assert.equal(fs.statSync(saved).uid, one.uid);
   assert.ok(!(await inMaildir(one, 'to a pipe and a file')), 'not in the mailbox: the .forward says where');
+});
+
+test('a |command of an alias table runs as the daemon user, as in OpenSMTPD', async () => {
+  const msgid = await sendOne(port, 'logger@alias.test', 'to the alias pipe');
+  await d.waitLog(new RegExp(`delivered evpid=${msgid}`));
+  assert.equal(fs.readFileSync(path.join(drop, 'who'), 'utf8').trim(), '_smtpd');
+  assert.ok(fs.readFileSync(path.join(drop, 'msg'), 'latin1').endsWith('\r\nSubject: to the alias pipe\r\n\r\nbody of to the alias pipe\r\n'));
 });

@@ -8,6 +8,7 @@
  * Privileges: the recipient user's (the helper's). Peers: the command it runs.
  */
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import { parseAddress, stripSubaddress } from '../mail/address';
 import { expandFormat, type FormatVars } from '../mail/format';
 
@@ -52,7 +53,9 @@ export function runCommand(argv: readonly string[], vars: FormatVars, content: B
     return Promise.resolve({ result: 'tempfail', text: `451 4.3.0 mda command: ${(e as Error).message}` });
   }
   return new Promise((resolve) => {
-    const child = spawn(words[0]!, words.slice(1), { cwd: vars.user.home, env: mdaEnvironment(vars), stdio: ['pipe', 'pipe', 'pipe'] });
+    // a user without a home (the daemon user's /var/empty may not exist) runs in /
+    const cwd = fs.existsSync(vars.user.home) ? vars.user.home : '/';
+    const child = spawn(words[0]!, words.slice(1), { cwd, env: mdaEnvironment(vars), stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
     const keep = (b: Buffer) => {
       if (output.length < OUTPUT_MAX) output += b.toString('utf8');

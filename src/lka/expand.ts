@@ -4,8 +4,8 @@
  * replies), duplicates dropped, depth limited to 10, and every final user must exist in the
  * userbase; a user's ~/.forward (read by the parent) sends its mail on (addresses, users,
  * `\user` for the mailbox itself, `|command` and `/file` delivered as that user, `:include:`
- * skipped). `|command`, `/file` and `:include:` in alias tables answer a temporary failure for
- * now. No I/O
+ * skipped); in alias tables, `|command` and `/file` are delivered as the daemon user and
+ * `:include:` files are read (by lka: they must be readable by the daemon user). No I/O
  * besides user lookups and .forward reads (through the context).
  */
 import type { Action, LocalAction, MatchRule } from '../parse/config';
@@ -34,6 +34,11 @@ export interface ExpandContext {
   /** the user's ~/.forward, read by the parent: none (deliver to the mailbox), its content, or
    * a temporary failure */
   readForward(user: string, userbase: string): Promise<ForwardContent>;
+  /** the user that runs `|command` and `/file` values of alias tables (the daemon user, as
+   * OpenSMTPD does) */
+  readonly aliasUser: string;
+  /** the values of an `:include:` file (one per line, as .forward), or an Error */
+  readInclude(file: string): string[];
 }
 
 export type ForwardContent = { readonly result: 'none' } | { readonly result: 'ok'; readonly content: string } | { readonly result: 'tempfail'; readonly text: string };
@@ -156,18 +161,30 @@ class Expander {
       const esc = /^(\d\.\d{1,3}\.\d{1,3}) /.exec(text);
       fail(code, esc ? esc[1]! : code >= 500 ? '5.0.0' : '4.0.0', esc ? text.slice(esc[0].length) : text);
     }
-    if (fromForward && /^:?include:/i.test(v)) return; // .forward files skip :include:
-    if (fromForward && /^"?\|/.test(v)) {
-      // the user's own command, run as the user (the quotes of "|cmd" are gone already)
-      this.add({ action: action.name, dest: address, via: { kind: 'command', value: v.replace(/^"?\|/, '').trim(), user: owner } });
+    const include = /^:?include:(.*)$/i.exec(v);
+    if (include) {
+      if (fromForward) return; // .forward files skip :include:
+      const file = include[1]!.trim();
+      if (!file.startsWith('/')) fail(550, '5.1.3', `Invalid alias value "${v}": :include: needs an absolute path`);
+      let values: string[] = [];
+      try {
+        values = this.ctx.readInclude(file);
+      } catch (e) {
+        fail(451, '4.3.0', `Temporary failure: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+      for (const x of values) await this.expandValue(x, address, user, action, depth + 1, undefined);
       return;
     }
-    if (fromForward && v.startsWith('/')) {
-      this.add({ action: action.name, dest: address, via: { kind: 'file', value: v, user: owner } });
+    // a command or a file: run as the .forward's owner, or, from an alias table, as the
+    // daemon user (the quotes of "|cmd" are gone already)
+    const runAs = owner ?? this.ctx.aliasUser;
+    if (/^\|/.test(v)) {
+      this.add({ action: action.name, dest: address, via: { kind: 'command', value: v.slice(1).trim(), user: runAs } });
       return;
     }
-    if (/^(:?include:|\||"\||\/)/i.test(v)) {
-      fail(451, '4.3.0', 'Temporary failure: this alias form is not supported yet');
+    if (v.startsWith('/')) {
+      this.add({ action: action.name, dest: address, via: { kind: 'file', value: v, user: runAs } });
+      return;
     }
     // `\user` in a .forward: that user's own mailbox, not looked up again
     const keep = fromForward && v.startsWith('\\');

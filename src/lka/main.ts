@@ -4,6 +4,8 @@
  * the daemon user (_smtpd). Peers: control, smtp, queue, mta, mda; the parent checks system
  * passwords and reads users' ~/.forward for it. Never writes the spool.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import type { Action, Config } from '../parse/config';
 import type { QueueToLka } from '../bus/msg-queue-lka';
 import type { LkaToSmtp, SmtpToLka } from '../bus/msg-smtp-lka';
@@ -11,14 +13,14 @@ import { dispatch, type Handlers } from '../bus/schema';
 import { perChannel, runWorker, type PeerChannel } from '../bus/worker-runtime';
 import { interfaceAddresses, serverName } from '../util/hostname';
 import { checkCredentials, senderAllowed } from './auth';
-import { resolveRecipient, type ExpandContext, type ForwardContent } from './expand';
+import { forwardValues, resolveRecipient, type ExpandContext, type ForwardContent } from './expand';
 import { Tables } from './tables';
 import { Users } from './users';
 
 /** The part of the configuration lka receives (see parent/config-parts.ts). */
 export type LkaConfig = Pick<Config, 'tables' | 'rules' | 'actions'> & { smtp: { subAddrDelim: string } };
 
-function contextFor(config: LkaConfig, users: Users, readForward: ExpandContext['readForward']): { ctx: ExpandContext; tables: Tables } {
+function contextFor(config: LkaConfig, users: Users, readForward: ExpandContext['readForward'], aliasUser: string): { ctx: ExpandContext; tables: Tables } {
   const tables = new Tables(config.tables, { serverName: serverName(), addresses: interfaceAddresses() });
   const ctx: ExpandContext = {
     rules: config.rules,
@@ -27,6 +29,12 @@ function contextFor(config: LkaConfig, users: Users, readForward: ExpandContext[
     subAddrDelim: config.smtp.subAddrDelim,
     userExists: (u, base) => users.exists(u, base),
     readForward,
+    aliasUser,
+    readInclude: (file) => {
+      const text = fs.readFileSync(file, 'utf8');
+      if (text.length > 1024 * 1024) throw new Error('larger than 1 MiB');
+      return forwardValues(text);
+    },
   };
   return { ctx, tables };
 }
@@ -45,7 +53,9 @@ export function main(): void {
           : { result: 'none' },
         () => ({ result: 'tempfail', text: '451 4.3.0 .forward lookup failed' }),
       );
-    const load = () => (state = contextFor(worker.config as LkaConfig, users, readForward));
+    // alias-table commands and files run as the daemon user (this process's user)
+    const aliasUser = worker.settings.user?.name ?? os.userInfo().username;
+    const load = () => (state = contextFor(worker.config as LkaConfig, users, readForward, aliasUser));
     load();
     const fromSmtp = perChannel((ch: PeerChannel): Handlers<SmtpToLka, void> => ({
       LKA_RCPT: (m) => {
