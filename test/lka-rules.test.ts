@@ -171,3 +171,27 @@ test('~/.forward |command and /file become deliveries as the .forward\'s user; i
   assert.equal(await decide(inc, 'gone@example.org'), '451 4.3.0 Temporary failure: cannot read /etc/mail/none: ENOENT');
   assert.equal(await decide(inc, 'rel@example.org'), '550 5.1.3 Invalid alias value ":include:staff": :include: needs an absolute path');
 });
+
+test('forward-only: only what aliases or .forward send elsewhere (else 451); expand-only: no mailbox (550), commands and files are fine', async () => {
+  const conf = `
+table aliases { out = "friend@remote.test", mine = "alice", piped = "|/usr/bin/x" }
+action "fwd" forward-only alias <aliases>
+action "exp" expand-only alias <aliases>
+action "relay" relay
+match from any for domain "f.example.org" action "fwd"
+match from any for domain "e.example.org" action "exp"
+match from local for any action "relay"
+`;
+  const ctx = context(conf);
+  assert.equal(await decide(ctx, 'out@f.example.org'), 'relay:friend@remote.test');
+  assert.equal(await decide(ctx, 'mine@f.example.org'), '451 4.7.1 Temporary failure: this address only forwards, and nothing forwards it elsewhere');
+  assert.equal(await decide(ctx, 'piped@f.example.org'), '451 4.7.1 Temporary failure: this address only forwards, and nothing forwards it elsewhere');
+  assert.equal(await decide(ctx, 'alice@e.example.org'), '550 5.1.1 Invalid recipient: this address only expands, and nothing expands it');
+  assert.equal(await decide(ctx, 'piped@e.example.org'), 'exp:piped@e.example.org');
+  FORWARDS.set('bob', { result: 'ok', content: 'friend@remote.test\n' });
+  try {
+    assert.equal(await decide(ctx, 'bob@f.example.org'), 'relay:friend@remote.test', 'a .forward that sends it elsewhere');
+  } finally {
+    FORWARDS.clear();
+  }
+});

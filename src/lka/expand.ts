@@ -120,6 +120,15 @@ class Expander {
       r.decision.type === 'action' && r.for.type === 'domain' && r.for.table !== undefined && !r.for.regex && t.match(r.for.table, 'domain', domain));
   }
 
+  /** a local delivery: the mailbox (no `via`), or a command or a file. forward-only actions
+   * take neither (only what aliases and .forward send elsewhere): a temporary failure, as in
+   * OpenSMTPD; expand-only actions have no mailbox: a permanent failure */
+  private addLocal(action: LocalAction, t: EnvelopeTarget): void {
+    if (action.method.type === 'forward-only') fail(451, '4.7.1', 'Temporary failure: this address only forwards, and nothing forwards it elsewhere');
+    if (action.method.type === 'expand-only' && t.via === undefined) fail(550, '5.1.1', 'Invalid recipient: this address only expands, and nothing expands it');
+    this.add(t);
+  }
+
   private add(t: EnvelopeTarget): void {
     this.targets.set(`${t.action}\0${t.dest}\0${t.via?.kind ?? ''}\0${t.via?.value ?? ''}`, t);
   }
@@ -179,11 +188,11 @@ class Expander {
     // daemon user (the quotes of "|cmd" are gone already)
     const runAs = owner ?? this.ctx.aliasUser;
     if (/^\|/.test(v)) {
-      this.add({ action: action.name, dest: address, via: { kind: 'command', value: v.slice(1).trim(), user: runAs } });
+      this.addLocal(action, { action: action.name, dest: address, via: { kind: 'command', value: v.slice(1).trim(), user: runAs } });
       return;
     }
     if (v.startsWith('/')) {
-      this.add({ action: action.name, dest: address, via: { kind: 'file', value: v, user: runAs } });
+      this.addLocal(action, { action: action.name, dest: address, via: { kind: 'file', value: v, user: runAs } });
       return;
     }
     // `\user` in a .forward: that user's own mailbox, not looked up again
@@ -221,7 +230,7 @@ class Expander {
         return;
       }
     }
-    this.add({ action: action.name, dest: address });
+    this.addLocal(action, { action: action.name, dest: address });
   }
 }
 

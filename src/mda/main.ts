@@ -37,7 +37,8 @@ async function deliver(worker: WorkerContext, helpers: Helpers, action: LocalAct
   const { dest, sender, rcpt } = envelope;
   if (!action) return { result: 'tempfail', text: '451 4.3.0 no such local action (configuration changed?)' };
   const method = action.method;
-  if (method.type !== 'maildir' && method.type !== 'mbox' && method.type !== 'mda' && method.type !== 'lmtp') {
+  // a .forward's or an alias's command or file (via) needs no delivery method of the action
+  if (!envelope.via && method.type !== 'maildir' && method.type !== 'mbox' && method.type !== 'mda' && method.type !== 'lmtp') {
     return { result: 'tempfail', text: `451 4.3.0 ${method.type} delivery is not available yet` };
   }
   if (hasDeliveredTo(content, dest)) return { result: 'permfail', text: `554 5.4.6 Loop detected: already delivered to ${dest}` };
@@ -64,7 +65,9 @@ async function deliver(worker: WorkerContext, helpers: Helpers, action: LocalAct
       const argv = commandWords(action, method.command, (worker.config as MdaConfig).mda.wrappers);
       return await helpers.command(user, argv, { sender, rcpt, dest, subAddrDelim }, stamped, COMMAND_LIMIT_MS, DELIVERY_TIMEOUT_MS);
     }
-    return await helpers.maildir(user, method.path, method.junk, { sender, rcpt, dest, subAddrDelim }, stamped, DELIVERY_TIMEOUT_MS);
+    if (method.type === 'maildir') return await helpers.maildir(user, method.path, method.junk, { sender, rcpt, dest, subAddrDelim }, stamped, DELIVERY_TIMEOUT_MS);
+    // forward-only and expand-only have no mailbox: lka gives them no such envelope
+    return { result: 'permfail', text: `554 5.3.0 a ${method.type} action has no mailbox` };
   } catch (e) {
     return { result: 'tempfail', text: `451 4.3.0 ${(e as Error).message}` };
   }
