@@ -9,6 +9,7 @@
 import * as path from 'node:path';
 import { stdio, type Io } from '../util/stdio';
 import { ControlError } from './client';
+import { makemapMain } from './makemap';
 import { sendmailMain } from './sendmail';
 import { CommandError, ctlOptions, runCommand } from './smtpctl-commands';
 
@@ -24,6 +25,7 @@ export function main(argv: readonly string[], io: Io = stdio): number | Promise<
   const name = programName(argv);
   const args = argv.slice(2);
   if (name === 'sendmail' || name === 'send-mail') return sendmailMain(args, io);
+  if (name === 'makemap') return makemapMain(args, io);
   if (name === 'smtpctl' && (args.length === 0 || args[0] === '-h' || args[0] === '--help')) {
     io.out('usage: smtpctl [-s socket] command [argument ...]\n');
     io.out('commands: show queue|envelope|message|status|stats, schedule, remove, pause|resume mda|mta|smtp|envelope, monitor, log brief|verbose, update table, encrypt (see smtpctl(8))\n');

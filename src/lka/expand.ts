@@ -11,7 +11,10 @@
 import type { Action, LocalAction, MatchRule } from '../parse/config';
 import type { EnvelopeTarget, SessionInfo } from '../bus/msg-smtp-lka';
 import { formatAddress, parseAddress, stripSubaddress } from '../mail/address';
+import { splitAliasValues } from '../mail/aliases';
 import { firstMatch, type RcptQuery } from './ruleset';
+
+export { splitAliasValues };
 import { TableError, type Tables } from './tables';
 
 export const MAX_EXPANSION_DEPTH = 10;
@@ -57,29 +60,6 @@ class Failure extends Error {
 const fail = (code: number, esc: string, text: string): never => {
   throw new Failure({ code, esc, text });
 };
-
-/** Split an aliases(5) value list: commas outside quotes, backslash escapes, trimmed. */
-export function splitAliasValues(value: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quote = '';
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i]!;
-    if (c === '\\' && i + 1 < value.length) {
-      cur += value[++i];
-    } else if (quote) {
-      if (c === quote) quote = '';
-      else cur += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-    } else if (c === ',') {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += c;
-  }
-  out.push(cur.trim());
-  return out.filter((v) => v !== '');
-}
 
 class Expander {
   readonly targets = new Map<string, EnvelopeTarget>();
