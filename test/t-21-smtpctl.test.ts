@@ -246,3 +246,23 @@ test('update table: the aliases file is read again (a new alias works at once); 
   const bi = spawnSync(process.execPath, [fromRoot('bin', 'sendmail'), '-bi'], { encoding: 'utf8', env: { ...process.env, SMTPD_SOCKET: d.socket } });
   assert.equal(bi.stdout, 'table aliases: 1 entry\n', bi.stderr);
 });
+
+test('discover: a message dropped into the spool by hand is loaded and shown; a second discover finds nothing new', async () => {
+  const msgid = await send('to copy');
+  await d.waitLog(new RegExp(`deferred evpid=${msgid}`));
+  const src = path.join(d.spool, 'queue', msgid.slice(0, 2), msgid);
+  const env = JSON.parse(fs.readFileSync(path.join(src, fs.readdirSync(src).find((f) => f !== 'message')!), 'utf8')) as Record<string, unknown>;
+  const copy = 'abcdef01';
+  const evpid = `${copy}${String(env.evpid).slice(8)}`;
+  const dir = path.join(d.spool, 'queue', 'ab', copy);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.copyFileSync(path.join(src, 'message'), path.join(dir, 'message'));
+  fs.writeFileSync(path.join(dir, evpid), `${JSON.stringify({ ...env, evpid, msgid: copy })}\n`, { mode: 0o600 });
+  const owner = fs.statSync(src);
+  for (const p of [path.dirname(dir), dir, path.join(dir, 'message'), path.join(dir, evpid)]) fs.chownSync(p, owner.uid, owner.gid);
+  assert.equal(ctl('show', 'queue', copy).out, '', 'not known before discover');
+  assert.equal(ctl('discover', copy).out, '1 envelope discovered\n');
+  assert.ok(ctl('show', 'queue', copy).out.startsWith(evpid));
+  assert.equal(ctl('discover', evpid).out, '0 envelopes discovered\n');
+  assert.match(ctl('discover', 'all').err, /not a message or envelope id: "all"/);
+});

@@ -24,6 +24,8 @@ export const FromClient = union({
   LOG: { reqid: int, verbose: bool },
   /** read a file table again */
   UPDATE_TABLE: { reqid: int, name: str },
+  /** load envelopes dropped into the spool by hand */
+  DISCOVER: { reqid: int, id: str },
 });
 export type FromClient = Infer<typeof FromClient>;
 

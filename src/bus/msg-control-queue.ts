@@ -31,6 +31,8 @@ export const ControlToQueue = union({
   CTL_QUEUE_LIST: { reqid: int, id: opt(str) },
   CTL_QUEUE_SHOW: { reqid: int, what: lit('envelope', 'message'), id: str },
   CTL_QUEUE_REMOVE: { reqid: int, id: str },
+  /** load envelopes of this message (or this envelope) found in the spool but not known */
+  CTL_QUEUE_DISCOVER: { reqid: int, id: str },
 });
 export type ControlToQueue = Infer<typeof ControlToQueue>;
 

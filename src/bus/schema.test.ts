@@ -58,6 +58,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'SHOW_STATS', reqid: 10 },
     { type: 'LOG', reqid: 11, verbose: true },
     { type: 'UPDATE_TABLE', reqid: 12, name: 'aliases' },
+    { type: 'DISCOVER', reqid: 13, id: '0a1b2c3d' },
   ],
   ToClient: [
     { type: 'PING', reqid: 2 },
@@ -87,6 +88,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'CTL_QUEUE_LIST', reqid: 1, id: '0a1b2c3d' },
     { type: 'CTL_QUEUE_SHOW', reqid: 2, what: 'envelope', id: '0a1b2c3d00000001' },
     { type: 'CTL_QUEUE_REMOVE', reqid: 3, id: 'all' },
+    { type: 'CTL_QUEUE_DISCOVER', reqid: 3, id: '0a1b2c3d00000001' },
     { type: 'STATS', reqid: 4 },
     { type: 'LOG_LEVEL', verbose: false },
   ],

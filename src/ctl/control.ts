@@ -182,6 +182,11 @@ function serveClient(ctx: WorkerContext, socket: net.Socket): void {
       ctx.log.info({ event: 'log-level', verbose: m.verbose });
       ch.send({ type: 'TEXT_REPLY', re: m.reqid, text: 'command succeeded\n' });
     },
+    DISCOVER: (m) => {
+      if (!QUEUE_ID.test(m.id) || m.id === 'all') return fail(m.reqid, `not a message or envelope id: ${JSON.stringify(m.id)}`);
+      const r = ask<Extract<QueueToControl, { type: 'CTL_QUEUE_COUNT' }>>(ctx, 'queue', { type: 'CTL_QUEUE_DISCOVER', id: m.id });
+      answer(m.reqid, r.then((c) => ({ type: 'COUNT_REPLY', re: m.reqid, count: c.count })));
+    },
     UPDATE_TABLE: (m) => {
       const r = ctx.requestParent({ type: 'TABLE_UPDATE', name: m.name }, QUEUE_TIMEOUT_MS).then((a): ToClient => {
         if (a.type !== 'TABLE_UPDATE_RESULT') throw new RequestError('unexpected answer from the parent');

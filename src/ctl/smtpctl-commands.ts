@@ -30,6 +30,7 @@ const COMMANDS = [
   ['log', 'brief'],
   ['log', 'verbose'],
   ['update', 'table'],
+  ['discover'],
   ['encrypt'],
 ] as const;
 
@@ -96,9 +97,10 @@ const USAGE: Record<string, string> = {
   'resume envelope': 'evpid | msgid | all',
   'encrypt': '[string]',
   'update table': 'name',
+  'discover': 'evpid | msgid',
 };
 
-const ONE_ARG = new Set(['show envelope', 'show message', 'schedule', 'remove', 'pause envelope', 'resume envelope', 'update table']);
+const ONE_ARG = new Set(['show envelope', 'show message', 'schedule', 'remove', 'pause envelope', 'resume envelope', 'update table', 'discover']);
 const OPTIONAL_ARG = new Set(['show queue', 'encrypt']);
 
 /** `1d2h3m4s`, as OpenSMTPD writes an uptime */
@@ -237,6 +239,9 @@ async function runOnline(client: ControlClient, name: string, id: string | undef
     io.out(o.json ? `${JSON.stringify(r.stats)}\n` : statsLines(r.stats).map((l) => `${l}\n`).join(''));
   } else if (name === 'monitor') {
     await monitor(client, io, monitorRows);
+  } else if (name === 'discover') {
+    const r = await client.request({ type: 'DISCOVER', id: id! });
+    if (r.type === 'COUNT_REPLY') io.out(`${plural(r.count, 'envelope')} discovered\n`);
   } else if (name === 'update table') {
     const r = await client.request({ type: 'UPDATE_TABLE', name: id! });
     if (r.type === 'TEXT_REPLY') io.out(r.text);

@@ -228,6 +228,16 @@ function controlHandlers(ch: PeerChannel, deliveries: Deliveries, spool: Spool):
       );
     },
     CTL_QUEUE_REMOVE: (m) => reply({ type: 'CTL_QUEUE_COUNT', re: m.reqid, count: deliveries.removeById(m.id) }),
+    CTL_QUEUE_DISCOVER: (m) => {
+      let found: StoredEnvelope[];
+      try {
+        found = spool.readEnvelopes(m.id.slice(0, 8)).filter((e) => !deliveries.envelopes.has(e.evpid) && (m.id.length === 8 || e.evpid === m.id));
+      } catch (e) {
+        return reply({ type: 'CTL_QUEUE_FAIL', re: m.reqid, message: `cannot read ${m.id}: ${(e as Error).message}` });
+      }
+      deliveries.add(found, true);
+      reply({ type: 'CTL_QUEUE_COUNT', re: m.reqid, count: found.length });
+    },
     // answered by the worker runtime
     STATS: () => undefined,
     LOG_LEVEL: () => undefined,

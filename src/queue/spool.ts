@@ -308,6 +308,24 @@ export class Spool {
     return { envelopes, corrupt };
   }
 
+  /** The valid envelopes of one message in the queue, read from its directory (smtpctl
+   * discover); nothing is moved, unreadable files are skipped. */
+  readEnvelopes(msgid: string): StoredEnvelope[] {
+    const dir = this.messageDir(msgid);
+    if (!fs.existsSync(path.join(dir, 'message'))) return [];
+    const found: StoredEnvelope[] = [];
+    for (const f of fs.readdirSync(dir)) {
+      if (!/^[0-9a-f]{16}$/.test(f)) continue;
+      try {
+        const e = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as StoredEnvelope;
+        if (e.version === ENVELOPE_VERSION && e.evpid === f && e.msgid === msgid) found.push(e);
+      } catch {
+        // not an envelope: left for the next start, which moves it to corrupt/
+      }
+    }
+    return found;
+  }
+
   /** the envelope file as stored (smtpctl show envelope) */
   readEnvelopeFile(msgid: string, evpid: string): Promise<string> {
     return fsp.readFile(path.join(this.messageDir(msgid), evpid), 'latin1');
