@@ -25,6 +25,16 @@ export const QueueEntry = obj({
 });
 export type QueueEntry = Infer<typeof QueueEntry>;
 
+/** show queue's family and flags, from the fields of a stored envelope (by the queue, and by
+ * smtpctl reading the spool itself) */
+export function familyAndFlags(e: { readonly [field: string]: unknown }): Pick<QueueEntry, 'family' | 'flags'> {
+  const src = typeof e.src === 'string' ? e.src : '';
+  return {
+    family: src === 'local' ? 'local' : src.includes(':') ? 'inet6' : 'inet4',
+    flags: [e.bounce === true ? 'bounce' : '', typeof e.auth === 'string' ? 'auth' : ''].filter(Boolean).join(','),
+  };
+}
+
 export const ControlToQueue = union({
   ...COMMON_MESSAGES,
   ...CONTROL_REQUESTS,

@@ -157,6 +157,11 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
     sendToParent({ type: 'WORKER_READY', pid: process.pid, uid: id.uid, gid: id.gid });
   };
 
+  /** the parent's answer to a request of this worker: to whoever waits for it */
+  const answered = (m: Extract<ToWorker, { re: number }>) => {
+    parentWaits.get(m.re)?.(m);
+    parentWaits.delete(m.re);
+  };
   const handlers: Handlers<ToWorker, void> = {
     WORKER_CONFIG: (m) => {
       if (ctx) fatal('protocol-error', new Error('a second WORKER_CONFIG'));
@@ -176,27 +181,12 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
         .finally(() => process.exit(0));
     },
     PING: (m) => sendToParent({ type: 'PONG', re: m.reqid, pid: process.pid, name }),
-    PONG: (m) => {
-      parentWaits.get(m.re)?.(m);
-      parentWaits.delete(m.re);
-    },
-    HELPER_CHANNEL: (m) => {
-      // with a socket: handled with its handle below; a refusal has none
-      parentWaits.get(m.re)?.(m);
-      parentWaits.delete(m.re);
-    },
-    SYSTEM_AUTH_RESULT: (m) => {
-      parentWaits.get(m.re)?.(m);
-      parentWaits.delete(m.re);
-    },
-    FORWARD_RESULT: (m) => {
-      parentWaits.get(m.re)?.(m);
-      parentWaits.delete(m.re);
-    },
-    TABLE_UPDATE_RESULT: (m) => {
-      parentWaits.get(m.re)?.(m);
-      parentWaits.delete(m.re);
-    },
+    PONG: answered,
+    // with a socket: handled with its handle below; a refusal has none
+    HELPER_CHANNEL: answered,
+    SYSTEM_AUTH_RESULT: answered,
+    FORWARD_RESULT: answered,
+    TABLE_UPDATE_RESULT: answered,
   };
 
   process.on('message', (raw: unknown, handle: unknown) => {

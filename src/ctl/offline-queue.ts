@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { QueueEntry } from '../bus/msg-control-queue';
+import { familyAndFlags, type QueueEntry } from '../bus/msg-control-queue';
 import { EVPID, queueLine } from './queue-format';
 
 /** OpenSMTPD's default queue ttl, for envelopes that do not carry theirs */
@@ -17,12 +17,10 @@ function entryOf(raw: Record<string, unknown>): QueueEntry | undefined {
   if (typeof evpid !== 'string' || !EVPID.test(evpid) || typeof raw.ctime !== 'number') return undefined;
   const s = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string) : '');
   const n = (k: string) => (typeof raw[k] === 'number' ? (raw[k] as number) : 0);
-  const src = s('src');
   return {
     evpid,
-    family: src === 'local' ? 'local' : src.includes(':') ? 'inet6' : 'inet4',
-    type: typeof raw.relay === 'boolean' && raw.relay ? 'mta' : 'mda',
-    flags: [raw.bounce === true ? 'bounce' : '', typeof raw.auth === 'string' ? 'auth' : ''].filter(Boolean).join(','),
+    ...familyAndFlags(raw),
+    type: raw.relay === true ? 'mta' : 'mda',
     sender: s('sender'),
     rcpt: s('rcpt'),
     dest: s('dest'),

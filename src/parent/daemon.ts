@@ -166,11 +166,7 @@ export class Daemon {
       case 'PONG':
         return;
       case 'HELPER_OPEN': {
-        if (w.name !== 'mda') {
-          this.deps.log.error({ event: 'protocol-error', name: w.name }, `${w.name} may not ask for delivery helpers; restarting it`);
-          child.kill('SIGKILL');
-          return;
-        }
+        if (!this.askedBy(w, child, 'mda', 'ask for delivery helpers')) return;
         const { reqid, user, userbase } = msg;
         this.helpers.open(user, userbase).then(
           (r) => {
@@ -187,11 +183,7 @@ export class Daemon {
         return;
       }
       case 'FORWARD_READ': {
-        if (w.name !== 'lka') {
-          this.deps.log.error({ event: 'protocol-error', name: w.name }, `${w.name} may not read .forward files; restarting it`);
-          child.kill('SIGKILL');
-          return;
-        }
+        if (!this.askedBy(w, child, 'lka', 'read .forward files')) return;
         const who = this.helpers.resolve(msg.user, msg.userbase);
         const r = who.ok ? readForward(who.user) : ({ result: 'none' } as const);
         if (r.result === 'unsafe') this.deps.log.warn({ event: 'forward-ignored', user: msg.user }, `${r.text}: ignored, mail goes to the mailbox`);
@@ -203,11 +195,7 @@ export class Daemon {
         return;
       }
       case 'TABLE_UPDATE': {
-        if (w.name !== 'control') {
-          this.deps.log.error({ event: 'protocol-error', name: w.name }, `${w.name} may not update tables; restarting it`);
-          child.kill('SIGKILL');
-          return;
-        }
+        if (!this.askedBy(w, child, 'control', 'update tables')) return;
         const r = updateTable(this.config, msg.name);
         if (r.ok) {
           this.config = r.config;
@@ -218,11 +206,7 @@ export class Daemon {
         return;
       }
       case 'SYSTEM_AUTH': {
-        if (w.name !== 'lka') {
-          this.deps.log.error({ event: 'protocol-error', name: w.name }, `${w.name} may not check passwords; restarting it`);
-          child.kill('SIGKILL');
-          return;
-        }
+        if (!this.askedBy(w, child, 'lka', 'check passwords')) return;
         const reqid = msg.reqid;
         checkSystemPassword(msg.user, msg.password).then(
           (result) => {
@@ -236,6 +220,15 @@ export class Daemon {
         return;
       }
     }
+  }
+
+  /** a request only worker `allowed` may make: from any other it is a protocol error, and
+   * that worker is restarted */
+  private askedBy(w: { name: WorkerName }, child: ChildProcess, allowed: WorkerName, what: string): boolean {
+    if (w.name === allowed) return true;
+    this.deps.log.error({ event: 'protocol-error', name: w.name }, `${w.name} may not ${what}; restarting it`);
+    child.kill('SIGKILL');
+    return false;
   }
 
   /** Give `name` a fresh channel to each of its peers that is ready (the others will connect

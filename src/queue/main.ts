@@ -6,7 +6,7 @@
  * Never talks to the network.
  */
 import type { Config } from '../parse/config';
-import type { ControlToQueue, QueueEntry, QueueToControl } from '../bus/msg-control-queue';
+import { familyAndFlags, type ControlToQueue, type QueueEntry, type QueueToControl } from '../bus/msg-control-queue';
 import type { DeliveryEnvelope, MdaToQueue } from '../bus/msg-queue-mda';
 import type { ScheduledEnvelope, SchedulerToQueue } from '../bus/msg-queue-scheduler';
 import type { QueueToSmtp, SmtpToQueue } from '../bus/msg-smtp-queue';
@@ -123,12 +123,10 @@ class Deliveries {
   entries(id: string | undefined): QueueEntry[] {
     return this.matching(id).map((e) => {
       const s = this.scheduled(e);
-      const src = String(e.src ?? '');
       return {
         evpid: e.evpid,
-        family: src === 'local' ? 'local' : src.includes(':') ? 'inet6' : 'inet4',
+        ...familyAndFlags(e),
         type: s.type,
-        flags: [e.bounce === true ? 'bounce' : '', typeof e.auth === 'string' ? 'auth' : ''].filter(Boolean).join(','),
         sender: String(e.sender ?? ''),
         rcpt: String(e.rcpt ?? ''),
         dest: String(e.dest ?? ''),
