@@ -49,7 +49,7 @@ test('a message written in several pieces is read back from disk, whole', async 
   assert.equal((await s.readMessage(msgid)).length, big.length + 1, 'from disk (no partial copy kept)');
 });
 
-test('a failed file operation in a spool thread reaches the commit with its errno code, and nothing is left behind', async () => {
+test('a failed file operation reaches the commit with its errno code, and nothing is left behind', async () => {
   const s = spool();
   fs.rmSync(path.join(s.root, 'incoming'), { recursive: true });
   const msgid = s.create();
