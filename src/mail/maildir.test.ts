@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { deliverToMaildir } from './maildir';
+
+function tmpdir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'maildir-'));
+}
+
+const mode = (p: string) => fs.statSync(p).mode & 0o777;
+
+test('a missing maildir is made (tmp, new, cur 0700) and the message lands in new/ as 0600, tmp/ left empty', async () => {
+  const dir = path.join(tmpdir(), 'Maildir');
+  const file = await deliverToMaildir(dir, Buffer.from('Subject: a\r\n\r\nbody\r\n'), false);
+  assert.equal(path.dirname(file), path.join(dir, 'new'));
+  assert.equal(fs.readFileSync(file, 'latin1'), 'Subject: a\r\n\r\nbody\r\n');
+  assert.equal(mode(file), 0o600);
+  for (const sub of ['tmp', 'new', 'cur']) assert.equal(mode(path.join(dir, sub)), 0o700, sub);
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'tmp')), []);
+});
+
+test('a maildir with tmp/ but without new/ still gets the message', async () => {
+  const dir = path.join(tmpdir(), 'Maildir');
+  fs.mkdirSync(path.join(dir, 'tmp'), { recursive: true });
+  const file = await deliverToMaildir(dir, Buffer.from('x\r\n'), false);
+  assert.equal(fs.readFileSync(file, 'latin1'), 'x\r\n');
+  assert.ok(fs.existsSync(path.join(dir, 'cur')));
+});
+
+test('junk goes to .Junk when asked, and only then', async () => {
+  const dir = path.join(tmpdir(), 'Maildir');
+  const spam = Buffer.from('X-Spam: yes\r\n\r\nbuy\r\n');
+  assert.equal(path.dirname(await deliverToMaildir(dir, spam, true)), path.join(dir, '.Junk', 'new'));
+  assert.equal(path.dirname(await deliverToMaildir(dir, spam, false)), path.join(dir, 'new'));
+});
