@@ -222,7 +222,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   SmtpToQueue: [
     { type: 'PING', reqid: 5 },
     { type: 'PONG', re: 5, pid: 12, name: 'smtp' },
-    { type: 'QUEUE_MSG_CREATE', reqid: 8 },
+    { type: 'QUEUE_MSG_CREATE', reqid: 8, count: 16 },
     { type: 'QUEUE_MSG_COMMIT', reqid: 9, msgid: '0a1b2c3d', envelopes: [{ action: 'local', sender: 'a@b', rcpt: 'c@d', dest: 'c@d', helo: 'x', src: '127.0.0.1', tls: false }] },
     { type: 'QUEUE_MSG_COMMIT', reqid: 9, msgid: '0a1b2c3d', envelopes: [{ action: 'local', sender: 'a@b', rcpt: 'c@d', dest: 'c@d', helo: 'x', src: '127.0.0.1', tls: false, via: { kind: 'file', value: '/x', user: 'c' } }] },
     { type: 'QUEUE_MSG_ABORT', msgid: '0a1b2c3d' },
@@ -230,7 +230,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   QueueToSmtp: [
     { type: 'PING', reqid: 5 },
     { type: 'PONG', re: 5, pid: 12, name: 'queue' },
-    { type: 'QUEUE_MSG_CREATED', re: 8, msgid: '0a1b2c3d' },
+    { type: 'QUEUE_MSG_CREATED', re: 8, msgids: ['0a1b2c3d', '0a1b2c3e'] },
     { type: 'QUEUE_MSG_COMMITTED', re: 9, msgid: '0a1b2c3d', evpids: ['0a1b2c3d00000001'] },
     { type: 'QUEUE_FAIL', re: 9, code: 452, esc: '4.3.1', text: 'Insufficient system storage' },
     { type: 'QUEUE_SPACE', low: true },

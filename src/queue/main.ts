@@ -9,7 +9,7 @@ import type { Config } from '../parse/config';
 import { familyAndFlags, type ControlToQueue, type QueueEntry, type QueueToControl } from '../bus/msg-control-queue';
 import type { DeliveryEnvelope, MdaToQueue } from '../bus/msg-queue-mda';
 import type { ScheduledEnvelope, SchedulerToQueue } from '../bus/msg-queue-scheduler';
-import type { QueueToSmtp, SmtpToQueue } from '../bus/msg-smtp-queue';
+import { MAX_RESERVED, type QueueToSmtp, type SmtpToQueue } from '../bus/msg-smtp-queue';
 import { dispatch, type Handlers } from '../bus/schema';
 import { perChannel, runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
 import { Bouncer } from './bouncer';
@@ -256,7 +256,8 @@ export function main(): void {
     const fromSmtp = perChannel((ch: PeerChannel): Handlers<SmtpToQueue, void> => ({
       QUEUE_MSG_CREATE: (m) => {
         try {
-          ch.send({ type: 'QUEUE_MSG_CREATED', re: m.reqid, msgid: spool.create() });
+          const count = Math.max(1, Math.min(m.count, MAX_RESERVED));
+          ch.send({ type: 'QUEUE_MSG_CREATED', re: m.reqid, msgids: Array.from({ length: count }, () => spool.create()) });
         } catch (e) {
           worker.log.error({ event: 'queue-create-failed' }, String(e));
           ch.send(failure(m.reqid, e));

@@ -28,6 +28,7 @@ import './greeting';
 import './mail-rcpt-filter';
 import { ClientCounts } from './client-counts';
 import { SessionStats } from './session-stats';
+import { MsgidPool } from './msgid-pool';
 import type { ControlToSmtp } from '../bus/msg-control-smtp';
 import { dispatch, type Handlers } from '../bus/schema';
 import type { PeerChannel } from '../bus/worker-runtime';
@@ -105,6 +106,8 @@ let spoolLow = false;
 const clients = new ClientCounts();
 /** sessions for smtpctl show stats */
 const sessionStats = new SessionStats();
+/** message ids reserved by the queue */
+const msgids = new MsgidPool();
 /** smtpctl pause smtp: new sessions get 421 until resume smtp */
 let paused = false;
 setInterval(() => authLimits.prune(), 60_000).unref();
@@ -263,13 +266,13 @@ class Inbound {
       await drain();
       throw unavailable;
     }
-    const created = await queue.request<QueueToSmtp>({ type: 'QUEUE_MSG_CREATE' }).catch(() => undefined);
-    if (created?.type !== 'QUEUE_MSG_CREATED') {
+    const taken = await msgids.take(queue);
+    if (!('msgid' in taken)) {
       await drain();
-      if (created?.type === 'QUEUE_FAIL') throw replyError(created.code, created.esc, created.text);
+      if (taken.fail?.type === 'QUEUE_FAIL') throw replyError(taken.fail.code, taken.fail.esc, taken.fail.text);
       throw replyError(451, '4.3.0', 'Temporary failure in the queue');
     }
-    const msgid = created.msgid;
+    const msgid = taken.msgid;
     const id = parseInt(msgid, 16);
     const st = state(s);
     const rcpts = [...st.targets.values()].map((t) => t.rcpt);
