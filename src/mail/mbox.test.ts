@@ -42,3 +42,25 @@ test('deliverToMbox refuses a mailbox that is a symlink, has another link, or is
   assert.equal(fs.readFileSync(path.join(dir, 'target'), 'utf8'), 'keep');
   assert.ok(!fs.existsSync(path.join(dir, 'hard.lock')) && !fs.existsSync(path.join(dir, 'other.lock')), 'locks released');
 });
+
+test('concurrent deliveries to one mailbox take turns: every message whole, in the order asked, the lock released', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mbox-'));
+  const file = path.join(dir, 'user');
+  const uid = process.getuid!();
+  const n = 20;
+  await Promise.all(Array.from({ length: n }, (_, i) => deliverToMbox(file, uid, 'a@b', Buffer.from(`Subject: m${i}\r\n\r\nbody ${i}\r\n`), when)));
+  const entries = fs.readFileSync(file, 'latin1').split('From a@b Wed Jan  1 00:00:00 2025\n').slice(1);
+  assert.deepEqual(entries, Array.from({ length: n }, (_, i) => `Subject: m${i}\n\nbody ${i}\n\n`));
+  assert.ok(!fs.existsSync(`${file}.lock`));
+});
+
+test('a delivery that fails does not stop the next one to the same mailbox', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mbox-'));
+  const file = path.join(dir, 'user');
+  const uid = process.getuid!();
+  const bad = deliverToMbox(file, uid + 1, 'a@b', Buffer.from('x\r\n'), when); // not the owner: refused
+  const good = deliverToMbox(file, uid, 'c@d', Buffer.from('y\r\n'), when);
+  await assert.rejects(bad, { code: 'EUNSAFE' });
+  assert.equal(await good, file);
+  assert.match(fs.readFileSync(file, 'latin1'), /^From c@d .*\ny\n\n$/);
+});

@@ -7,8 +7,10 @@
  * user with one link (never a symlink: O_NOFOLLOW). A failed write is cut back off.
  * Privileges: none of its own: the delivery helper runs it as the recipient user, with the
  * mail group when the spool needs it. Pure apart from the mailbox and its lock.
+ * Deliveries of one process to one mailbox take turns (they would meet at the lock and sleep);
+ * only the fsync goes to the thread pool.
  */
-import * as fsp from 'node:fs/promises';
+import * as fs from 'node:fs';
 import { constants } from 'node:fs';
 import * as path from 'node:path';
 
@@ -34,20 +36,25 @@ export function mboxEntry(sender: string, content: Buffer, date: Date): Buffer {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function lock(file: string): Promise<() => Promise<void>> {
+/** open, write and stat errors come from these synchronous calls (microseconds against the
+ * page cache); only the fsync waits for the disk, on libuv's thread pool */
+function fsyncAsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve())));
+}
+
+async function lock(file: string): Promise<() => void> {
   const name = `${file}.lock`;
   const end = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
-      const fh = await fsp.open(name, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-      await fh.close();
-      return () => fsp.unlink(name).catch(() => undefined);
+      fs.closeSync(fs.openSync(name, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
+      return () => fs.rmSync(name, { force: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    const st = await fsp.lstat(name).catch(() => undefined);
+    const st = fs.lstatSync(name, { throwIfNoEntry: false });
     if (st && Date.now() - st.mtimeMs > STALE_LOCK_MS) {
-      await fsp.unlink(name).catch(() => undefined);
+      fs.rmSync(name, { force: true });
       continue;
     }
     if (Date.now() > end) throw Object.assign(new Error(`${path.basename(name)} is held by another program`), { code: 'ELOCKED' });
@@ -55,28 +62,51 @@ async function lock(file: string): Promise<() => Promise<void>> {
   }
 }
 
+/** Deliveries of this process to one mailbox, one after the other: they would otherwise meet
+ * at the dot-lock and wait for it in steps of 100 ms. */
+const turns = new Map<string, Promise<unknown>>();
+
+function inTurn<T>(file: string, work: () => Promise<T>): Promise<T> {
+  const before = turns.get(file) ?? Promise.resolve();
+  const mine = before.then(work, work);
+  const settled = mine.catch(() => undefined);
+  turns.set(file, settled);
+  void settled.then(() => {
+    if (turns.get(file) === settled) turns.delete(file);
+  });
+  return mine;
+}
+
 /** Append `content` to the mailbox `file` of the user `uid`; returns the mailbox. */
-export async function deliverToMbox(file: string, uid: number, sender: string, content: Buffer, now = new Date()): Promise<string> {
+export function deliverToMbox(file: string, uid: number, sender: string, content: Buffer, now = new Date()): Promise<string> {
+  return inTurn(file, () => append(file, uid, mboxEntry(sender, content, now)));
+}
+
+async function append(file: string, uid: number, entry: Buffer): Promise<string> {
   const unlock = await lock(file);
   try {
-    const fh = await fsp.open(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    const fd = fs.openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     try {
-      const st = await fh.stat();
+      const st = fs.fstatSync(fd);
       if (!st.isFile() || st.uid !== uid || st.nlink !== 1) {
         throw Object.assign(new Error('the mailbox is not a plain file of its user'), { code: 'EUNSAFE' });
       }
       try {
-        await fh.writeFile(mboxEntry(sender, content, now));
-        await fh.sync();
+        for (let done = 0; done < entry.length; ) done += fs.writeSync(fd, entry, done, entry.length - done);
+        await fsyncAsync(fd);
       } catch (e) {
-        await fh.truncate(st.size).catch(() => undefined); // never leave half a message
+        try {
+          fs.ftruncateSync(fd, st.size); // never leave half a message
+        } catch {
+          // the error below says what went wrong
+        }
         throw e;
       }
     } finally {
-      await fh.close();
+      fs.closeSync(fd);
     }
     return file;
   } finally {
-    await unlock();
+    unlock();
   }
 }
