@@ -79,9 +79,14 @@ test('a .forward to another user, with \\user: both mailboxes get the message', 
   assert.ok(await inMaildir(one, 'forwarded'));
 });
 
-test('unsafe .forward files are ignored (logged): group-writable, a symbolic link, another owner', async () => {
+test('D13: unsafe .forward files are ignored (logged): world-writable (0666), group-writable, a symbolic link (to /etc/passwd, and to a file of the user), another owner', async () => {
   const cases: [string, () => void][] = [
+    ['world-writable', () => writeForward(`${two.name}\n`, 0o666)],
     ['group-writable', () => writeForward(`${two.name}\n`, 0o664)],
+    ['symlink-passwd', () => {
+      fs.rmSync(path.join(one.home, '.forward'), { force: true });
+      fs.symlinkSync('/etc/passwd', path.join(one.home, '.forward'));
+    }],
     ['symlink', () => {
       const target = path.join(one.home, 'fwd-target');
       fs.writeFileSync(target, `${two.name}\n`);
@@ -98,7 +103,7 @@ test('unsafe .forward files are ignored (logged): group-writable, a symbolic lin
     assert.ok(await inMaildir(one, `unsafe ${name}`), name);
     assert.match(d.logs(), new RegExp(`message-committed msgid=${msgid} envelopes=1`), `${name}: one envelope, not forwarded`);
   }
-  assert.ok((d.logs().match(/forward-ignored/g) ?? []).length >= 3);
+  assert.ok((d.logs().match(/forward-ignored/g) ?? []).length >= cases.length);
 });
 
 test('a sticky bit on the home defers the recipient: 451 4.2.1 at RCPT', async () => {
@@ -118,7 +123,7 @@ test('a sticky bit on the home defers the recipient: 451 4.2.1 at RCPT', async (
   }
 });
 
-test('a .forward |command runs as its user (by /bin/sh, the message on stdin); a /file gets the message in mbox form', async () => {
+test('D13: a .forward |command runs as its user, never root or the daemon user (by /bin/sh, the message on stdin); a /file gets the message in mbox form', async () => {
   const saved = path.join(one.home, 'saved.mbox');
   const piped = path.join(one.home, 'piped.txt');
   fs.rmSync(saved, { force: true });

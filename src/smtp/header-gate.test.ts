@@ -43,3 +43,21 @@ test('new ids are unique and carry only host name characters', () => {
   assert.notEqual(a, newMessageId('0a1b2c3d', 'mx.example.org'));
   assert.match(newMessageId('0a1b2c3d', 'bad host>\r\n'), /@badhost>$/);
 });
+
+test('Bcc fields (folded lines included, any case) are removed, from every message; the rest is unchanged', () => {
+  const plain = (chunks: string[]) => {
+    const g = new HeaderGate({});
+    const out: Buffer[] = [];
+    for (const c of chunks) out.push(...g.push(Buffer.from(c)));
+    out.push(...g.end());
+    return Buffer.concat(out).toString();
+  };
+  assert.equal(plain(['To: alice\r\nBcc: bob@local.test,\r\n carol@local.test\r\nSubject: s\r\n\r\nBcc: in the body\r\n']), 'To: alice\r\nSubject: s\r\n\r\nBcc: in the body\r\n');
+  assert.equal(plain(['BCC: x\r\n', '\r\nbody\r\n']), '\r\nbody\r\n', 'a header block of only Bcc: empty, the body intact');
+  assert.equal(plain(['Subject: s\r\n\r\nbody\r\n']), 'Subject: s\r\n\r\nbody\r\n', 'no Message-ID added outside submissions');
+  assert.equal(plain(['X-Bcc-Note: kept\r\n\r\nb\r\n']), 'X-Bcc-Note: kept\r\n\r\nb\r\n');
+});
+
+test('masquerade of a header block that is only a From field keeps one blank line before the body', () => {
+  assert.equal(through(['From: x@y\r\n\r\nbody\r\n'], 'a@b'), 'Message-ID: <id@host>\r\nFrom: <a@b>\r\n\r\nbody\r\n');
+});

@@ -1,8 +1,11 @@
 /**
- * Header fixes for submitted mail (authenticated sessions): the header block is held back
- * until its end (or MAX_HEAD bytes) is seen, then passed on
- * - with `Message-ID: <id@host>` in front of it when it has no Message-ID of its own
- *   (OpenSMTPD 7.4+ adds one on submission, as Postfix's cleanup does for local mail);
+ * Header fixes: the header block is held back until its end (or MAX_HEAD bytes) is seen, then
+ * passed on
+ * - without its Bcc fields (every message: a blind copy must not show who else got it,
+ *   checklist D04);
+ * - for submitted mail (authenticated or local sessions), with `Message-ID: <id@host>` in
+ *   front of it when it has no Message-ID of its own (OpenSMTPD 7.4+ adds one on submission,
+ *   as Postfix's cleanup does for local mail);
  * - with `senders ... masquerade`, with its From header (folded lines included) replaced by
  *   `From: <envelope sender>`.
  * A header block longer than MAX_HEAD is passed on as it is.
@@ -21,19 +24,22 @@ export function newMessageId(msgid: string, host: string): string {
 }
 
 export interface HeaderFixes {
-  /** a new Message-ID, for a message without one */
-  readonly messageId: () => string;
+  /** a new Message-ID, for a message without one (submissions only) */
+  readonly messageId?: () => string;
   /** the envelope sender, to be the From header (masquerade) */
   readonly from?: string;
 }
 
-/** the header block without its From field (and the field's folded lines) */
-function withoutFrom(head: string): string {
+const FROM_FIELD = /^from[ \t]*:/i;
+const BCC_FIELD = /^bcc[ \t]*:/im;
+
+/** the header block without the fields whose first line `field` matches (folded lines too) */
+function without(head: string, field: RegExp): string {
   const out: string[] = [];
   let dropping = false;
   for (const line of head.split('\r\n')) {
     if (/^[ \t]/.test(line) && dropping) continue;
-    dropping = /^from[ \t]*:/i.test(line);
+    dropping = field.test(line);
     if (!dropping) out.push(line);
   }
   return out.join('\r\n');
@@ -78,12 +84,19 @@ export class HeaderGate {
     let head = all.subarray(0, headLength).toString('latin1');
     const rest = all.subarray(headLength);
     const added: string[] = [];
-    if (!hasMessageId(head)) added.push(`Message-ID: ${this.fixes.messageId()}\r\n`);
+    let changed = false;
+    if (this.fixes.messageId && !hasMessageId(head)) added.push(`Message-ID: ${this.fixes.messageId()}\r\n`);
     if (this.fixes.from !== undefined) {
-      head = withoutFrom(head);
+      head = without(head, FROM_FIELD);
       added.push(`From: <${this.fixes.from.replace(/[^\x21-\x7e]/g, '')}>\r\n`);
     }
-    if (added.length === 0) return [all];
-    return [Buffer.from(added.join('') + head, 'latin1'), rest];
+    if (BCC_FIELD.test(head)) {
+      head = without(head, new RegExp(BCC_FIELD.source, 'i'));
+      changed = true;
+    }
+    if (added.length === 0 && !changed) return [all];
+    // `rest` starts with the line end of the last field; with no field left, it goes too
+    const tail = head === '' && headLength > 0 ? rest.subarray(2) : rest;
+    return [Buffer.from(added.join('') + head, 'latin1'), tail];
   }
 }

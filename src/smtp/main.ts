@@ -291,20 +291,22 @@ class Inbound {
     });
     const check = new BodyChecker();
     queue.sendBytes(id, Buffer.from(header));
-    // submissions (authenticated or local sessions) get a Message-ID when they have none, and with
-    // senders ... masquerade their From header is the envelope sender
+    // every message loses its Bcc fields; submissions (authenticated or local sessions) get a
+    // Message-ID when they have none, and with senders ... masquerade their From header is the
+    // envelope sender
     const mailFrom = envelopeSender(s);
     const masquerade = this.listener.senders?.masquerade === true && mailFrom !== '';
-    const gate =
+    const gate = new HeaderGate(
       authUser(s) !== undefined || this.listener.local
-        ? new HeaderGate({ messageId: () => newMessageId(msgid, this.nameFor(s.localAddress)), ...(masquerade ? { from: mailFrom } : {}) })
-        : undefined;
+        ? { messageId: () => newMessageId(msgid, this.nameFor(s.localAddress)), ...(masquerade ? { from: mailFrom } : {}) }
+        : {},
+    );
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         check.push(chunk);
-        for (const part of gate ? gate.push(chunk) : [chunk]) if (!queue.sendBytes(id, part)) await queue.drained();
+        for (const part of gate.push(chunk)) if (!queue.sendBytes(id, part)) await queue.drained();
       }
-      for (const part of gate?.end() ?? []) queue.sendBytes(id, part);
+      for (const part of gate.end()) queue.sendBytes(id, part);
     } catch (e) {
       // the client went away in the middle of the message: nothing of it stays in incoming/
       queue.send({ type: 'QUEUE_MSG_ABORT', msgid });
@@ -318,7 +320,7 @@ class Inbound {
     if (stream.sizeExceeded) throw abort(552, '5.3.4', 'Message too big for system');
     if (check.bareNewline) throw abort(550, '5.5.2', 'Message contains a bare CR or LF: lines must end with CRLF');
     if (check.hops >= MAX_HOPS) throw abort(554, '5.4.6', 'Loop detected: too many Received headers');
-    if (masquerade && gate?.tooLong) throw abort(552, '5.3.4', 'Header section too long to check the From header');
+    if (masquerade && gate.tooLong) throw abort(552, '5.3.4', 'Header section too long to check the From header');
     const envelopes: EnvelopeIn[] = [];
     const { socket: _socket, ...client } = this.sessionInfo(s);
     for (const { rcpt, targets } of st.targets.values()) {
