@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { formatDiagnostic } from './parse/diagnostics';
@@ -39,6 +40,22 @@ interface Flags {
   maxSessions: number;
   maxSessionsPerIp: number;
   mailSpool: string;
+  resolver?: string;
+  mxPort: number;
+}
+
+function portFlag(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError(`"${value}" is not a port number (1-65535)`);
+  return n;
+}
+
+/** host:port, [v6]:port, or a bare address (port 53) */
+function resolverFlag(value: string): string {
+  const m = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(value) ?? /^([0-9.]+|[^:[\]]+)(?::(\d+))?$/.exec(value);
+  if (!m || net.isIP(m[1]!) === 0) throw new InvalidArgumentError(`"${value}" is not an address[:port] of a DNS server, e.g. 127.0.0.1:5353 or [::1]:5353`);
+  const port = m[2] === undefined ? 53 : portFlag(m[2]);
+  return net.isIPv6(m[1]!) ? `[${m[1]}]:${port}` : `${m[1]}:${port}`;
 }
 
 function delayFlag(value: string): number {
@@ -89,6 +106,8 @@ function program(io: Io): Command {
     .option('--max-sessions <n>', 'inbound SMTP sessions at once, per listener address', countFlag, 1000)
     .option('--max-sessions-per-ip <n>', 'inbound SMTP sessions at once from one client address', countFlag, 100)
     .option('--mail-spool <dir>', 'the system mail spool, for mbox delivery', '/var/mail')
+    .option('--resolver <host:port>', 'send every DNS query to this server (tests; default: the system resolver)', resolverFlag)
+    .option('--mx-port <port>', 'connect to MX hosts on this port instead of 25 (tests)', portFlag, 25)
     .helpOption('-h', 'show this help')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
@@ -129,6 +148,8 @@ function daemonOptions(o: Flags, detached: boolean): DaemonOptions {
     stopTimeoutMs: detached ? 30_000 : 10_000,
     mailSpool: path.resolve(o.mailSpool),
     sessions: { commandTimeoutMs: o.smtpTimeout * 1000, dataTimeoutMs: o.dataTimeout * 1000, max: o.maxSessions, perIp: o.maxSessionsPerIp },
+    ...(o.resolver !== undefined ? { resolver: o.resolver } : {}),
+    mxPort: o.mxPort,
   };
 }
 

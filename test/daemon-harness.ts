@@ -83,6 +83,9 @@ export interface StartOptions {
   readonly wrap?: readonly string[];
 }
 
+/** a DNS "server" that refuses every query (UDP port 9, discard, has no listener) */
+export const NO_DNS = '127.0.0.1:9';
+
 export const SIMPLE_CONF = 'action "local" mbox\nmatch for local action "local"\n';
 
 /** as root, the workers run as nobody (the tests need no _smtpd user then) */
@@ -127,7 +130,10 @@ export async function startDaemon(opts: StartOptions = {}): Promise<DaemonRun> {
   const socket = path.join(dir, 'run', 'smtpd.sock');
   const pidfile = path.join(dir, 'run', 'smtpd.pid');
   const spool = path.join(dir, 'spool');
-  const args = [fromRoot('bin', 'smtpd'), opts.mode ?? '-d', '-f', conf, '--spool', spool, '--socket', socket, '--pidfile', pidfile, ...(opts.args ?? [])];
+  // no test asks the machine's DNS: unless it brings its own server, lookups go to a port where
+  // nothing answers (a temporary failure: relayed mail stays queued)
+  const resolver = opts.args?.includes('--resolver') ? [] : ['--resolver', NO_DNS];
+  const args = [fromRoot('bin', 'smtpd'), opts.mode ?? '-d', '-f', conf, '--spool', spool, '--socket', socket, '--pidfile', pidfile, ...resolver, ...(opts.args ?? [])];
   const [cmd, ...cmdArgs] = [...(opts.wrap ?? []), process.execPath, ...args];
   const proc = spawn(cmd!, cmdArgs, {
     stdio: ['ignore', 'pipe', 'pipe'],

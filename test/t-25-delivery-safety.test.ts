@@ -18,6 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { assertRoot, ensureUser, ensureUserWithHome, freePort, startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
 import { RawSmtp } from './smtp-raw';
+import { waitFor } from './wait-for';
 
 let d: DaemonRun;
 let port = 0;
@@ -68,16 +69,6 @@ after(async () => {
 function maildir(user: { home: string }): string[] {
   const dir = path.join(user.home, 'Maildir', 'new');
   return fs.existsSync(dir) ? fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'latin1')) : [];
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** one message to several recipients through Python's smtplib; the refused ones, by address */

@@ -7,6 +7,8 @@ import { COMMON_MESSAGES } from './msg-common';
 import { LkaToSmtp, SmtpToLka } from './msg-smtp-lka';
 import { QueueToSmtp, SmtpToQueue } from './msg-smtp-queue';
 import { MdaToQueue, QueueToMda } from './msg-queue-mda';
+import { MtaToQueue, QueueToMta } from './msg-queue-mta';
+import { LkaToMta, MtaToLka } from './msg-mta-lka';
 import { QueueToScheduler, SchedulerToQueue } from './msg-queue-scheduler';
 import { LkaToQueue, QueueToLka } from './msg-queue-lka';
 import { ControlToQueue, QueueToControl } from './msg-control-queue';
@@ -30,6 +32,10 @@ export type PeerMessage =
   | SchedulerToQueue
   | QueueToMda
   | MdaToQueue
+  | QueueToMta
+  | MtaToQueue
+  | MtaToLka
+  | LkaToMta
   | QueueToLka
   | LkaToQueue
   | ControlToQueue
@@ -51,6 +57,10 @@ const RECEIVES: Readonly<Record<string, UnionDecoder<PeerMessage>>> = {
   'queue<-scheduler': SchedulerToQueue,
   'mda<-queue': QueueToMda,
   'queue<-mda': MdaToQueue,
+  'mta<-queue': QueueToMta,
+  'queue<-mta': MtaToQueue,
+  'lka<-mta': MtaToLka,
+  'mta<-lka': LkaToMta,
   'lka<-queue': QueueToLka,
   'queue<-lka': LkaToQueue,
   'queue<-control': ControlToQueue,

@@ -8,6 +8,8 @@ import { LkaToSmtp, SmtpToLka } from './msg-smtp-lka';
 import { QueueToSmtp, SmtpToQueue } from './msg-smtp-queue';
 import { CommonMessage } from './msg-workers';
 import { MdaToQueue, QueueToMda } from './msg-queue-mda';
+import { MtaToQueue, QueueToMta } from './msg-queue-mta';
+import { LkaToMta, MtaToLka } from './msg-mta-lka';
 import { LkaToQueue, QueueToLka } from './msg-queue-lka';
 import { HelperToMda, MdaToHelper, ToHelper } from './msg-deliver';
 import { QueueToScheduler, SchedulerToQueue } from './msg-queue-scheduler';
@@ -197,6 +199,27 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'PONG', re: 5, pid: 12, name: 'mda' },
     { type: 'MDA_RESULT', evpid: '0a1b2c3d00000001', result: 'ok', text: 'delivered' },
   ],
+  QueueToMta: [
+    { type: 'PING', reqid: 5 },
+    { type: 'PONG', re: 5, pid: 12, name: 'queue' },
+    { type: 'MTA_DELIVER', stream: 4, envelope: { evpid: '0a1b2c3d00000001', msgid: '0a1b2c3d', action: 'relay', dest: 'a@remote.test', sender: 's@x' } },
+  ],
+  MtaToQueue: [
+    { type: 'PING', reqid: 5 },
+    { type: 'PONG', re: 5, pid: 12, name: 'mta' },
+    { type: 'MTA_RESULT', evpid: '0a1b2c3d00000001', result: 'tempfail', text: '421 4.4.2 mx.remote.test: timeout' },
+  ],
+  MtaToLka: [
+    { type: 'PING', reqid: 5 },
+    { type: 'PONG', re: 5, pid: 12, name: 'mta' },
+    { type: 'LKA_MX', reqid: 7, domain: 'remote.test' },
+  ],
+  LkaToMta: [
+    { type: 'PING', reqid: 5 },
+    { type: 'PONG', re: 5, pid: 12, name: 'lka' },
+    { type: 'LKA_MX_RESULT', re: 7, hosts: [{ name: 'mx.remote.test', preference: 10, addresses: ['192.0.2.1', '2001:db8::1'] }] },
+    { type: 'LKA_MX_RESULT', re: 7, hosts: [], error: 'nullmx', text: 'remote.test has a null MX' },
+  ],
   CommonMessage: [
     { type: 'PING', reqid: 5 },
     { type: 'PONG', re: 5, pid: 12, name: 'queue' },
@@ -237,7 +260,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   ],
 };
 
-const UNIONS: Record<string, UnionDecoder<{ type: string }>> = { ToWorker, ToParent, FromClient, ToClient, CommonMessage, SmtpToLka, LkaToSmtp, SmtpToQueue, QueueToSmtp, QueueToScheduler, SchedulerToQueue, QueueToMda, MdaToQueue, QueueToLka, LkaToQueue, ToHelper, MdaToHelper, HelperToMda, ControlToQueue, QueueToControl, ControlToScheduler, SchedulerToControl, ControlToSmtp, SmtpToControl, ControlToWorker, WorkerToControl };
+const UNIONS: Record<string, UnionDecoder<{ type: string }>> = { ToWorker, ToParent, FromClient, ToClient, CommonMessage, SmtpToLka, LkaToSmtp, SmtpToQueue, QueueToSmtp, QueueToScheduler, SchedulerToQueue, QueueToMda, MdaToQueue, QueueToMta, MtaToQueue, MtaToLka, LkaToMta, QueueToLka, LkaToQueue, ToHelper, MdaToHelper, HelperToMda, ControlToQueue, QueueToControl, ControlToScheduler, SchedulerToControl, ControlToSmtp, SmtpToControl, ControlToWorker, WorkerToControl };
 
 test('every message type of every union has a sample that round-trips through JSON and its decoder', () => {
   for (const [name, decoder] of Object.entries(UNIONS)) {

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Action, Config } from '../parse/config';
 import type { QueueToLka } from '../bus/msg-queue-lka';
+import type { LkaToMta, MtaToLka } from '../bus/msg-mta-lka';
 import type { LkaToSmtp, SmtpToLka } from '../bus/msg-smtp-lka';
 import { dispatch, type Handlers } from '../bus/schema';
 import { perChannel, runWorker, type PeerChannel } from '../bus/worker-runtime';
@@ -16,9 +17,10 @@ import { checkCredentials, senderAllowed } from './auth';
 import { forwardValues, resolveRecipient, type ExpandContext, type ForwardContent } from './expand';
 import { Tables } from './tables';
 import { Users } from './users';
+import { Dns } from './dns';
 
 /** The part of the configuration lka receives (see parent/config-parts.ts). */
-export type LkaConfig = Pick<Config, 'tables' | 'rules' | 'actions'> & { smtp: { subAddrDelim: string } };
+export type LkaConfig = Pick<Config, 'tables' | 'rules' | 'actions'> & { smtp: { subAddrDelim: string }; resolver?: string };
 
 function contextFor(config: LkaConfig, users: Users, readForward: ExpandContext['readForward'], aliasUser: string): { ctx: ExpandContext; tables: Tables } {
   const tables = new Tables(config.tables, { serverName: serverName(), addresses: interfaceAddresses() });
@@ -109,11 +111,23 @@ export function main(): void {
       PING: () => undefined,
       PONG: () => undefined,
     }));
+    const dns = new Dns((worker.config as LkaConfig).resolver);
+    const fromMta = perChannel((ch: PeerChannel): Handlers<MtaToLka, void> => ({
+      LKA_MX: (m) => {
+        void dns.mx(m.domain).then((a) => {
+          const reply: LkaToMta = 'hosts' in a ? { type: 'LKA_MX_RESULT', re: m.reqid, hosts: a.hosts } : { type: 'LKA_MX_RESULT', re: m.reqid, hosts: [], error: a.error, text: a.text };
+          if (!ch.isClosed) ch.send(reply);
+        });
+      },
+      PING: () => undefined,
+      PONG: () => undefined,
+    }));
     return {
       onReload: load,
       onPeerMessage: (peer, msg, ch) => {
         if (peer === 'smtp') dispatch(fromSmtp(ch), msg as SmtpToLka);
         else if (peer === 'queue') dispatch(fromQueue(ch), msg as QueueToLka);
+        else if (peer === 'mta') dispatch(fromMta(ch), msg as MtaToLka);
       },
     };
   });

@@ -1,11 +1,166 @@
 /**
- * mta: outbound SMTP (routes, connections, TLS, AUTH to smarthosts, per-domain limits).
- * Today it only runs and answers liveness checks.
- * Privileges: runs as the daemon user (_smtpd). Peers: control, queue, lka.
- * Never reads the spool directly.
+ * mta: outbound SMTP. The queue hands it relay envelopes (with the message); those of one
+ * message for one domain and one action that arrive together go in one transaction. The route
+ * is the action's smarthost (`relay host URL`, or the `domain` table's URL for the recipient's
+ * domain) or the domain's MX hosts, asked of lka, tried in order, each address in turn, until
+ * one server answers; the outcome of each recipient goes back to the queue (delivered,
+ * temporary: retried by the scheduler, permanent: bounced).
+ * TLS: opportunistic STARTTLS unless the route says otherwise (smtp+tls, smtps, `tls`), with
+ * verification where the route asks for it; AUTH only under TLS.
+ * Privileges: runs as the daemon user (_smtpd); CA files are read before the drop.
+ * Peers: queue (envelopes and results), lka (MX lookups), control. Never reads the spool.
  */
-import { runWorker } from '../bus/worker-runtime';
+import * as fs from 'node:fs';
+import type { Ca, Config, RelayAction, Table } from '../parse/config';
+import type { RelayEnvelope, QueueToMta } from '../bus/msg-queue-mta';
+import type { LkaToMta } from '../bus/msg-mta-lka';
+import { runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
+import { serverName } from '../util/hostname';
+import { parseRelayUrl } from './relay-url';
+import { sendTransaction, type Outcome, type Peer } from './smtp-client';
+
+/** The part of the configuration mta receives (see parent/config-parts.ts). */
+export interface MtaConfig {
+  readonly mta: Config['mta'];
+  readonly actions: readonly RelayAction[];
+  readonly ca: readonly Ca[];
+  /** MX hosts are reached on this port (25; --mx-port for tests) */
+  readonly mxPort: number;
+  /** the tables the relay actions name (host, domain, auth) */
+  readonly tables: readonly Table[];
+}
+
+/** how long one transaction may take, connection to QUIT */
+const TRANSACTION_MS = 10 * 60_000;
+
+interface Job {
+  readonly ch: PeerChannel;
+  readonly envelope: RelayEnvelope;
+  readonly content: Buffer;
+}
+
+function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+}
+
+/** the first entry of a list table, or a mapping table's value for `key` */
+function tableValue(tables: readonly Table[], name: string, key?: string): string | undefined {
+  const t = tables.find((x) => x.name === name);
+  if (!t || t.kind !== 'static') return undefined;
+  if (key === undefined) return t.type === 'list' ? t.keys[0] : t.pairs[0]?.[0];
+  return t.pairs.find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1];
+}
+
+class Relay {
+  private readonly cas = new Map<string, Buffer>();
+
+  constructor(private readonly worker: WorkerContext) {}
+
+  private get config(): MtaConfig {
+    return this.worker.config as MtaConfig;
+  }
+
+  /** read the CA files of the relay actions (before the privilege drop) */
+  loadCas(): void {
+    for (const c of this.config.ca ?? []) this.cas.set(c.name, fs.readFileSync(c.cert));
+  }
+
+  /** deliver one group (one message, one action, one domain); one outcome per job */
+  async deliver(jobs: readonly Job[]): Promise<Outcome[]> {
+    const first = jobs[0]!.envelope;
+    const action = this.config.actions.find((a) => a.name === first.action);
+    const all = (o: Outcome) => jobs.map(() => o);
+    if (!action) return all({ result: 'tempfail', text: `451 4.3.0 no relay action "${first.action}" in the configuration` });
+    const domain = domainOf(first.dest);
+    const smarthost = action.host !== undefined ? tableValue(this.config.tables, action.host) : action.domain !== undefined ? tableValue(this.config.tables, action.domain, domain) : undefined;
+    if ((action.host !== undefined || action.domain !== undefined) && smarthost === undefined) {
+      return all({ result: 'tempfail', text: `451 4.3.0 action "${action.name}": no relay host for ${domain}` });
+    }
+    const helo = action.helo ?? serverName();
+    const ca = action.ca !== undefined ? this.cas.get(action.ca) : undefined;
+    const tx = { sender: action.mailFrom ?? first.sender, rcpts: jobs.map((j) => j.envelope.dest), content: jobs[0]!.content };
+    let peers: Peer[];
+    if (smarthost !== undefined) {
+      const url = parseRelayUrl(smarthost);
+      if (typeof url === 'string') return all({ result: 'tempfail', text: `451 4.3.0 action "${action.name}": ${url}` });
+      if (url.proto === 'lmtp') return all({ result: 'tempfail', text: `451 4.3.0 action "${action.name}": lmtp relay hosts are not supported yet` });
+      let auth: Peer['auth'];
+      if (action.auth !== undefined) {
+        const cred = url.label !== undefined ? tableValue(this.config.tables, action.auth, url.label) : undefined;
+        const colon = cred?.indexOf(':') ?? -1;
+        if (cred === undefined || colon < 0) return all({ result: 'tempfail', text: `451 4.7.8 action "${action.name}": no credentials "user:password" for label "${url.label ?? ''}" in <${action.auth}>` });
+        auth = { user: cred.slice(0, colon), password: cred.slice(colon + 1) };
+      }
+      const tls = url.tls === 'opportunistic' && action.tls !== undefined ? 'starttls' : url.tls;
+      const verify = tls === 'smtps' || tls === 'starttls' ? action.tls !== 'no-verify' : false;
+      peers = [{ address: url.host, port: url.port, name: url.host, tls, verify, helo, timeoutMs: TRANSACTION_MS, ...(ca ? { ca } : {}), ...(auth ? { auth } : {}) }];
+    } else {
+      const lka = this.worker.peers.get('lka');
+      if (!lka) return all({ result: 'tempfail', text: '451 4.3.0 lookups are not available (lka)' });
+      const r = await lka.request<LkaToMta>({ type: 'LKA_MX', domain }, 30_000).catch(() => undefined);
+      if (r?.type !== 'LKA_MX_RESULT') return all({ result: 'tempfail', text: `451 4.4.3 ${domain}: no answer to the MX lookup` });
+      if (r.error === 'nullmx') return all({ result: 'permfail', text: `556 5.1.10 ${r.text ?? `${domain} accepts no mail`}` });
+      if (r.error === 'nodomain') return all({ result: 'permfail', text: `550 5.1.2 ${r.text ?? `${domain}: no such domain`}` });
+      if (r.error !== undefined) return all({ result: 'tempfail', text: `451 4.4.3 ${r.text ?? `${domain}: MX lookup failed`}` });
+      const tls = action.tls !== undefined ? 'starttls' : 'opportunistic';
+      peers = r.hosts.flatMap((h) => h.addresses.map((address) => ({ address, port: this.config.mxPort, name: h.name, tls, verify: action.tls === 'verify', helo, timeoutMs: TRANSACTION_MS, ...(ca ? { ca } : {}) })));
+    }
+    let last = `421 4.4.1 ${domain}: no server to try`;
+    for (const peer of peers) {
+      const r = await sendTransaction(peer, tx);
+      if (r.connected) return r.outcomes;
+      this.worker.log.info({ event: 'mta-connect-failed', host: peer.name, address: peer.address, port: peer.port }, r.text);
+      last = r.text;
+    }
+    return all({ result: 'tempfail', text: last });
+  }
+}
 
 export function main(): void {
-  runWorker('mta', () => ({}));
+  runWorker('mta', (worker) => {
+    const relay = new Relay(worker);
+    const streams = new Map<number, Buffer[]>();
+    /** jobs handed over in this turn of the event loop, grouped before they are sent */
+    let batch: Job[] = [];
+    const flush = () => {
+      const groups = new Map<string, Job[]>();
+      for (const j of batch) {
+        const key = `${j.envelope.msgid} ${j.envelope.action} ${domainOf(j.envelope.dest)}`;
+        groups.set(key, [...(groups.get(key) ?? []), j]);
+      }
+      batch = [];
+      for (const jobs of groups.values()) {
+        void relay.deliver(jobs).then(
+          (outcomes) => report(jobs, outcomes),
+          (e: Error) => report(jobs, jobs.map(() => ({ result: 'tempfail', text: `451 4.3.0 ${e.message}` }))),
+        );
+      }
+    };
+    const report = (jobs: readonly Job[], outcomes: readonly Outcome[]) => {
+      jobs.forEach((j, i) => {
+        const o = outcomes[i] ?? { result: 'tempfail', text: '451 4.3.0 no outcome' };
+        const ev = o.result === 'ok' ? 'relayed' : o.result === 'tempfail' ? 'deferred' : 'failed';
+        worker.log.info({ event: ev, evpid: j.envelope.evpid, rcpt: j.envelope.dest, result: o.text });
+        if (!j.ch.isClosed) j.ch.send({ type: 'MTA_RESULT', evpid: j.envelope.evpid, result: o.result, text: o.text });
+      });
+    };
+    return {
+      beforeDrop: () => relay.loadCas(),
+      onPeerBytes: (peer, id, bytes) => {
+        if (peer !== 'queue') return;
+        const list = streams.get(id);
+        if (list) list.push(bytes);
+        else streams.set(id, [bytes]);
+      },
+      onPeerMessage: (peer, msg, ch) => {
+        if (peer !== 'queue') return;
+        const m = msg as QueueToMta;
+        if (m.type !== 'MTA_DELIVER') return;
+        const content = Buffer.concat(streams.get(m.stream) ?? []);
+        streams.delete(m.stream);
+        if (batch.length === 0) setImmediate(flush);
+        batch.push({ ch, envelope: m.envelope, content });
+      },
+    };
+  });
 }

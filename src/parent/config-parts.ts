@@ -7,12 +7,12 @@ import type { WorkerName } from '../bus/topology';
 import { localSocketPath } from '../util/local-enqueue';
 import type { DaemonOptions } from './options';
 
-export function configFor(name: WorkerName, c: Config, o: Pick<DaemonOptions, 'sessions' | 'socket'>): unknown {
+export function configFor(name: WorkerName, c: Config, o: Pick<DaemonOptions, 'sessions' | 'socket' | 'resolver' | 'mxPort'>): unknown {
   switch (name) {
     case 'control':
       return {};
     case 'lka':
-      return { tables: c.tables, rules: c.rules, actions: c.actions, listeners: c.listeners, procs: c.procs, filters: c.filters, smtp: { subAddrDelim: c.smtp.subAddrDelim }, admd: c.admd };
+      return { tables: c.tables, rules: c.rules, actions: c.actions, listeners: c.listeners, procs: c.procs, filters: c.filters, smtp: { subAddrDelim: c.smtp.subAddrDelim }, admd: c.admd, ...(o.resolver !== undefined ? { resolver: o.resolver } : {}) };
     case 'queue':
       return { queue: c.queue, actions: c.actions.map((a) => ({ name: a.name, kind: a.kind, ...(a.ttl !== undefined ? { ttl: a.ttl } : {}) })) };
     case 'scheduler':
@@ -31,7 +31,16 @@ export function configFor(name: WorkerName, c: Config, o: Pick<DaemonOptions, 's
         tables: c.tables.filter((t) => c.listeners.some((l) => l.kind === 'inet' && l.hostnames === t.name)),
       };
     case 'mta':
-      return { mta: c.mta, actions: c.actions.filter((a) => a.kind === 'relay'), pki: c.pki.map((p) => p.name), ca: c.ca, srs: c.srs };
+      // the relay tables (smarthost URLs, client credentials) go with the actions that name them
+      return {
+        mta: c.mta,
+        actions: c.actions.filter((a) => a.kind === 'relay'),
+        pki: c.pki.map((p) => p.name),
+        ca: c.ca,
+        srs: c.srs,
+        mxPort: o.mxPort,
+        tables: c.tables.filter((t) => c.actions.some((a) => a.kind === 'relay' && (a.host === t.name || a.auth === t.name || a.domain === t.name))),
+      };
     case 'mda':
       return { mda: c.mda, actions: c.actions.filter((a) => a.kind === 'local'), subAddrDelim: c.smtp.subAddrDelim };
   }

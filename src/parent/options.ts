@@ -23,6 +23,10 @@ export interface DaemonOptions {
   readonly mailSpool: string;
   /** inbound session limits (smtpd flags; smtpd.conf has no words for them) */
   readonly sessions: SessionLimits;
+  /** --resolver: the DNS server (host:port) for every lookup instead of the system's */
+  readonly resolver?: string;
+  /** --mx-port: the port of MX hosts (25 unless a test says otherwise) */
+  readonly mxPort: number;
 }
 
 export interface SessionLimits {

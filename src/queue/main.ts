@@ -12,6 +12,8 @@ import type { ScheduledEnvelope, SchedulerToQueue } from '../bus/msg-queue-sched
 import { MAX_RESERVED, type QueueToSmtp, type SmtpToQueue } from '../bus/msg-smtp-queue';
 import { dispatch, type Handlers } from '../bus/schema';
 import { perChannel, runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
+import type { MtaToQueue } from '../bus/msg-queue-mta';
+import { Agent } from './agent';
 import { Bouncer } from './bouncer';
 import { Spool, SpoolFullError, type StoredEnvelope } from './spool';
 
@@ -23,28 +25,25 @@ export interface QueueConfig {
 
 const STREAM_CHUNK = 256 * 1024;
 
-/** Envelopes in the queue, their delivery through mda, and what the scheduler is told. */
+/** Envelopes in the queue, their delivery through mda (local) or mta (relay), and what the
+ * scheduler is told. */
 class Deliveries {
   readonly envelopes = new Map<string, StoredEnvelope>();
   scheduler?: PeerChannel;
-  private mdaChannel?: PeerChannel;
-  /** due while mda had no channel (starting, restarting): sent as soon as it has one */
-  private waitingForMda: string[] = [];
   private stream = 0;
-
-  /** handed to mda, no result yet: tried again if mda goes away (at least once, never lost) */
-  private readonly atMda = new Set<string>();
+  private readonly agents = { mda: new Agent((evpid) => this.deliver(evpid)), mta: new Agent((evpid) => this.deliver(evpid)) };
 
   set mda(ch: PeerChannel) {
-    this.mdaChannel = ch;
-    ch.onClose(() => {
-      if (this.mdaChannel !== ch) return;
-      this.waitingForMda.push(...this.atMda);
-      this.atMda.clear();
-    });
-    const waiting = this.waitingForMda;
-    this.waitingForMda = [];
-    for (const evpid of waiting) this.deliver(evpid);
+    this.agents.mda.connect(ch);
+  }
+
+  set mta(ch: PeerChannel) {
+    this.agents.mta.connect(ch);
+  }
+
+  /** handed to mda or mta, no result yet */
+  private inflight(evpid: string): boolean {
+    return this.agents.mda.inflight.has(evpid) || this.agents.mta.inflight.has(evpid);
   }
 
   private lkaChannel?: PeerChannel;
@@ -91,24 +90,25 @@ class Deliveries {
   deliver(evpid: string): void {
     const e = this.envelopes.get(evpid);
     if (!e) return this.report(evpid, 'permfail', 'no such envelope');
-    if (this.scheduled(e).type === 'mta') return this.finish(evpid, 'tempfail', '451 4.3.0 relaying is not available yet');
-    const mda = this.mdaChannel;
-    if (!mda || mda.isClosed) {
-      this.waitingForMda.push(evpid);
-      return;
-    }
-    this.atMda.add(evpid);
+    const type = this.scheduled(e).type;
+    const agent = this.agents[type];
+    const ch = agent.take(evpid);
+    if (!ch) return;
     this.spool.readMessage(e.msgid).then(
       (content) => {
-        if (mda.isClosed) {
-          // mda went away while the message was read: retried with the others it had
-          if (this.atMda.delete(evpid)) this.waitingForMda.push(evpid);
+        if (ch.isClosed) {
+          // the agent went away while the message was read: retried with the others it had
+          agent.requeue(evpid);
           return;
         }
         const stream = (this.stream = (this.stream + 1) >>> 0);
-        for (let off = 0; off < content.length; off += STREAM_CHUNK) mda.sendBytes(stream, content.subarray(off, off + STREAM_CHUNK));
+        for (let off = 0; off < content.length; off += STREAM_CHUNK) ch.sendBytes(stream, content.subarray(off, off + STREAM_CHUNK));
+        if (type === 'mta') {
+          ch.send({ type: 'MTA_DELIVER', stream, envelope: { evpid, msgid: e.msgid, action: String(e.action), dest: String(e.dest), sender: String(e.sender) } });
+          return;
+        }
         const via = e.via as DeliveryEnvelope['via'];
-        mda.send({ type: 'MDA_DELIVER', stream, envelope: { evpid, action: String(e.action), dest: String(e.dest), rcpt: String(e.rcpt), sender: String(e.sender), ...(via ? { via } : {}) } });
+        ch.send({ type: 'MDA_DELIVER', stream, envelope: { evpid, action: String(e.action), dest: String(e.dest), rcpt: String(e.rcpt), sender: String(e.sender), ...(via ? { via } : {}) } });
       },
       (err: Error) => this.finish(evpid, 'tempfail', `451 4.3.0 cannot read the message: ${err.message}`),
     );
@@ -134,7 +134,7 @@ class Deliveries {
         expire: e.ctime + s.ttl,
         lasttry: typeof e.lasttry === 'number' ? e.lasttry : 0,
         retry: e.retry,
-        inflight: this.atMda.has(e.evpid),
+        inflight: this.inflight(e.evpid),
         errorline: typeof e.errorline === 'string' ? e.errorline : '',
       };
     });
@@ -142,7 +142,7 @@ class Deliveries {
 
   /** smtpctl remove: the envelopes of `id` that are not being delivered right now */
   removeById(id: string): number {
-    const gone = this.matching(id).filter((e) => !this.atMda.has(e.evpid));
+    const gone = this.matching(id).filter((e) => !this.inflight(e.evpid));
     for (const e of gone) {
       this.remove(e);
       this.worker.log.info({ event: 'envelope-removed', evpid: e.evpid }, 'removed by smtpctl');
@@ -192,7 +192,8 @@ class Deliveries {
   }
 
   finish(evpid: string, result: 'ok' | 'tempfail' | 'permfail', text: string): void {
-    this.atMda.delete(evpid);
+    this.agents.mda.done(evpid);
+    this.agents.mta.done(evpid);
     const e = this.envelopes.get(evpid);
     if (e && result === 'tempfail') this.update(e, { retry: e.retry + 1, lasttry: Math.floor(Date.now() / 1000), errorline: text });
     else if (e && result === 'permfail') this.bouncer.bounce(e, text, false);
@@ -326,6 +327,7 @@ export function main(): void {
           // a (re)started scheduler learns everything; what was waiting is tried at once
           deliveries.add([...deliveries.envelopes.values()], true);
         } else if (peer === 'mda') deliveries.mda = ch;
+        else if (peer === 'mta') deliveries.mta = ch;
         else if (peer === 'lka') deliveries.lka = ch;
       },
       onPeerMessage: (peer, msg, ch) => {
@@ -340,6 +342,9 @@ export function main(): void {
         } else if (peer === 'mda') {
           const m = msg as MdaToQueue;
           if (m.type === 'MDA_RESULT') deliveries.finish(m.evpid, m.result, m.text);
+        } else if (peer === 'mta') {
+          const m = msg as MtaToQueue;
+          if (m.type === 'MTA_RESULT') deliveries.finish(m.evpid, m.result, m.text);
         }
       },
       onPeerBytes: (peer, id, bytes) => {

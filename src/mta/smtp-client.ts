@@ -1,0 +1,231 @@
+/**
+ * One outbound SMTP transaction: connect to one address, the greeting, EHLO (HELO when EHLO is
+ * refused), STARTTLS (when offered, unless the route says no; required by smtp+tls and `tls`;
+ * bytes sent in plaintext after the STARTTLS reply are discarded), AUTH PLAIN (only under
+ * TLS), MAIL FROM (SIZE and BODY=8BITMIME when offered), RCPT TO for each recipient and DATA
+ * for those accepted (MAIL and the RCPTs in one write when PIPELINING is offered), QUIT.
+ *
+ * The result is either a failure to reach a working server (`connected: false`: the caller
+ * tries the next address or MX) or one outcome per recipient: 2xx delivered, 4xx temporary,
+ * 5xx permanent, with the server's words (sanitized: they are stored and logged).
+ * Privileges: the daemon user (mta). Peers: the remote SMTP server.
+ */
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { dataLines } from '../mail/smtp-io';
+import { ReplyReader, sanitize, type Reply } from './reply-reader';
+import type { TlsMode } from './relay-url';
+
+export interface Peer {
+  /** the address to connect to */
+  readonly address: string;
+  readonly port: number;
+  /** the host's name (TLS server name, verification, logs) */
+  readonly name: string;
+  readonly tls: TlsMode;
+  /** verify the server's certificate (against `ca`, or the system's) */
+  readonly verify: boolean;
+  readonly ca?: Buffer;
+  readonly helo: string;
+  readonly auth?: { readonly user: string; readonly password: string };
+  readonly timeoutMs: number;
+}
+
+export interface Transaction {
+  readonly sender: string;
+  readonly rcpts: readonly string[];
+  readonly content: Buffer;
+}
+
+export interface Outcome {
+  readonly result: 'ok' | 'tempfail' | 'permfail';
+  readonly text: string;
+}
+
+export type TransactionResult = { readonly connected: false; readonly text: string } | { readonly connected: true; readonly outcomes: Outcome[] };
+
+/** a reply as an error line: code and one line of text */
+function line(r: Reply): string {
+  return `${r.code} ${r.text}`.slice(0, 300);
+}
+
+function outcomeOf(r: Reply, where: string, host: string): Outcome {
+  if (r.code === 0) return { result: 'tempfail', text: `421 4.4.2 ${host}: ${r.text} (at ${where})` };
+  if (r.code >= 200 && r.code < 300) return { result: 'ok', text: `${host}: ${line(r)}` };
+  return { result: r.code >= 500 ? 'permfail' : 'tempfail', text: `${host} said at ${where}: ${line(r)}` };
+}
+
+class Connection {
+  private socket: net.Socket | tls.TLSSocket;
+  private reader = new ReplyReader();
+  secure = false;
+
+  constructor(socket: net.Socket | tls.TLSSocket) {
+    this.socket = socket;
+    this.attach(socket);
+  }
+
+  private attach(s: net.Socket): void {
+    s.on('data', (c: Buffer) => this.reader.push(c));
+    s.on('close', () => this.reader.close());
+    s.on('error', () => this.reader.close());
+  }
+
+  next(): Promise<Reply> {
+    return this.reader.next();
+  }
+
+  write(text: string | Buffer): void {
+    if (!this.socket.destroyed) this.socket.write(text);
+  }
+
+  async say(command: string): Promise<Reply> {
+    this.write(`${command}\r\n`);
+    return this.next();
+  }
+
+  /** TLS over the connection; what the server sent in plaintext after its 220 is dropped */
+  async upgrade(peer: Peer): Promise<string | undefined> {
+    const plain = this.socket;
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('close');
+    this.reader = new ReplyReader();
+    const servername = net.isIP(peer.name) === 0 ? peer.name : undefined;
+    return new Promise((resolve) => {
+      const s = tls.connect({
+        socket: plain,
+        ...(servername ? { servername } : {}),
+        rejectUnauthorized: peer.verify,
+        ...(peer.ca ? { ca: peer.ca } : {}),
+        minVersion: 'TLSv1.2',
+      });
+      const fail = (e: NodeJS.ErrnoException) => resolve(`TLS with ${peer.name} failed: ${sanitize(`${e.code ?? ''} ${e.message}`)}`);
+      s.once('error', fail);
+      s.once('secureConnect', () => {
+        s.removeListener('error', fail);
+        this.socket = s;
+        this.secure = true;
+        this.attach(s);
+        resolve(undefined);
+      });
+    });
+  }
+
+  close(): void {
+    if (this.socket.destroyed) return;
+    this.socket.end('QUIT\r\n');
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+function connect(peer: Peer): Promise<Connection | string> {
+  return new Promise((resolve) => {
+    const where = `${peer.name} [${peer.address}]:${peer.port}`;
+    const s: net.Socket =
+      peer.tls === 'smtps'
+        ? tls.connect({ host: peer.address, port: peer.port, ...(net.isIP(peer.name) === 0 ? { servername: peer.name } : {}), rejectUnauthorized: peer.verify, ...(peer.ca ? { ca: peer.ca } : {}), minVersion: 'TLSv1.2' })
+        : net.connect({ host: peer.address, port: peer.port });
+    // for smtps, an error once TCP is up is the TLS handshake's (a certificate not verified...)
+    let tcpUp = false;
+    s.once('connect', () => (tcpUp = true));
+    const fail = (e: NodeJS.ErrnoException) =>
+      resolve(tcpUp && peer.tls === 'smtps' ? `TLS with ${peer.name} failed: ${sanitize(`${e.code ?? ''} ${e.message}`)}` : `cannot connect to ${where}: ${sanitize(e.code ?? e.message)}`);
+    s.once('error', fail);
+    s.once(peer.tls === 'smtps' ? 'secureConnect' : 'connect', () => {
+      s.removeListener('error', fail);
+      const c = new Connection(s);
+      c.secure = peer.tls === 'smtps';
+      resolve(c);
+    });
+  });
+}
+
+function isAscii(s: string): boolean {
+  return /^[\x20-\x7e]*$/.test(s);
+}
+
+/** Run one transaction with `peer`; never throws. */
+export async function sendTransaction(peer: Peer, tx: Transaction): Promise<TransactionResult> {
+  const c = await connect(peer);
+  if (typeof c === 'string') return { connected: false, text: `${c.startsWith('TLS') ? '421 4.7.10' : '421 4.4.1'} ${c}` };
+  const timer = setTimeout(() => c.destroy(), peer.timeoutMs);
+  try {
+    return await converse(c, peer, tx);
+  } finally {
+    clearTimeout(timer);
+    c.close();
+  }
+}
+
+async function converse(c: Connection, peer: Peer, tx: Transaction): Promise<TransactionResult> {
+  const host = peer.name;
+  const down = (r: Reply, where: string): TransactionResult => ({ connected: false, text: outcomeOf(r, where, host).text.replace(/^(?=[^\d])/, '421 4.4.2 ') });
+  const greeting = await c.next();
+  if (greeting.code !== 220) return down(greeting, 'the greeting');
+  let ehlo = await c.say(`EHLO ${peer.helo}`);
+  let extensions = new Set<string>();
+  if (ehlo.code === 250) extensions = new Set(ehlo.lines.slice(1).map((l) => l.split(' ')[0]!.toUpperCase()));
+  else {
+    if (ehlo.code === 0) return down(ehlo, 'EHLO');
+    const helo = await c.say(`HELO ${peer.helo}`);
+    if (helo.code !== 250) return down(helo, 'HELO');
+  }
+  const tlsWanted = peer.tls === 'starttls' || (peer.tls === 'opportunistic' && extensions.has('STARTTLS'));
+  if (tlsWanted && !c.secure) {
+    if (!extensions.has('STARTTLS')) return { connected: false, text: `421 4.7.10 ${host} does not offer STARTTLS, which this route requires` };
+    const go = await c.say('STARTTLS');
+    if (go.code !== 220) return down(go, 'STARTTLS');
+    const failed = await c.upgrade(peer);
+    if (failed !== undefined) return { connected: false, text: `421 4.7.10 ${failed}` };
+    ehlo = await c.say(`EHLO ${peer.helo}`);
+    if (ehlo.code !== 250) return down(ehlo, 'EHLO after STARTTLS');
+    extensions = new Set(ehlo.lines.slice(1).map((l) => l.split(' ')[0]!.toUpperCase()));
+  }
+  if (peer.auth) {
+    if (!c.secure) return { connected: false, text: `421 4.7.10 ${host}: credentials are never sent without TLS` };
+    const token = Buffer.from(`\0${peer.auth.user}\0${peer.auth.password}`).toString('base64');
+    const r = await c.say(`AUTH PLAIN ${token}`);
+    if (r.code !== 235) return { connected: false, text: `${outcomeOf(r, 'AUTH', host).text.replace(/^(?=[^\d])/, '421 4.7.8 ')}` };
+  }
+  // an address that is not ASCII needs SMTPUTF8 at the other end (RFC 6531)
+  const utf8 = !isAscii(tx.sender) || tx.rcpts.some((r) => !isAscii(r));
+  if (utf8 && !extensions.has('SMTPUTF8')) {
+    return { connected: true, outcomes: tx.rcpts.map(() => ({ result: 'permfail', text: `553 5.6.7 ${host} does not support SMTPUTF8, which this message's addresses need` })) };
+  }
+  const params = [
+    ...(extensions.has('SIZE') ? [`SIZE=${tx.content.length}`] : []),
+    ...(extensions.has('8BITMIME') && tx.content.some((b) => b > 0x7f) ? ['BODY=8BITMIME'] : []),
+    ...(utf8 ? ['SMTPUTF8'] : []),
+  ];
+  const mailLine = `MAIL FROM:<${tx.sender}>${params.map((p) => ` ${p}`).join('')}`;
+  const rcptLines = tx.rcpts.map((r) => `RCPT TO:<${r}>`);
+  let mail: Reply;
+  const rcptReplies: Reply[] = [];
+  if (extensions.has('PIPELINING')) {
+    c.write([mailLine, ...rcptLines].map((l) => `${l}\r\n`).join(''));
+    mail = await c.next();
+    for (let i = 0; i < rcptLines.length; i++) rcptReplies.push(await c.next());
+  } else {
+    mail = await c.say(mailLine);
+    if (mail.code === 250) for (const l of rcptLines) rcptReplies.push(await c.say(l));
+  }
+  if (mail.code !== 250) {
+    const o = outcomeOf(mail, 'MAIL FROM', host);
+    return { connected: true, outcomes: tx.rcpts.map(() => o) };
+  }
+  const outcomes: (Outcome | undefined)[] = rcptReplies.map((r) => (r.code === 250 || r.code === 251 ? undefined : outcomeOf(r, 'RCPT TO', host)));
+  if (outcomes.every((o) => o !== undefined)) return { connected: true, outcomes: outcomes as Outcome[] };
+  const data = await c.say('DATA');
+  if (data.code !== 354) {
+    const o = outcomeOf(data, 'DATA', host);
+    return { connected: true, outcomes: outcomes.map((x) => x ?? o) };
+  }
+  c.write(dataLines(tx.content));
+  const end = await c.next();
+  const o = end.code >= 200 && end.code < 300 ? { result: 'ok' as const, text: `delivered to ${host} [${peer.address}]: ${line(end)}` } : outcomeOf(end, 'the end of DATA', host);
+  return { connected: true, outcomes: outcomes.map((x) => x ?? o) };
+}
