@@ -42,6 +42,7 @@ interface Flags {
   mailSpool: string;
   resolver?: string;
   mxPort: number;
+  mtaTimeout: number;
 }
 
 function portFlag(value: string): number {
@@ -108,6 +109,7 @@ function program(io: Io): Command {
     .option('--mail-spool <dir>', 'the system mail spool, for mbox delivery', '/var/mail')
     .option('--resolver <host:port>', 'send every DNS query to this server (tests; default: the system resolver)', resolverFlag)
     .option('--mx-port <port>', 'connect to MX hosts on this port instead of 25 (tests)', portFlag, 25)
+    .option('--mta-timeout <delay>', 'outbound: how long each reply of a remote server may take', delayFlag, 300)
     .helpOption('-h', 'show this help')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
@@ -150,6 +152,7 @@ function daemonOptions(o: Flags, detached: boolean): DaemonOptions {
     sessions: { commandTimeoutMs: o.smtpTimeout * 1000, dataTimeoutMs: o.dataTimeout * 1000, max: o.maxSessions, perIp: o.maxSessionsPerIp },
     ...(o.resolver !== undefined ? { resolver: o.resolver } : {}),
     mxPort: o.mxPort,
+    mtaTimeoutMs: o.mtaTimeout * 1000,
   };
 }
 

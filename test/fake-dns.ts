@@ -1,7 +1,8 @@
 /**
  * A DNS server of the test's own, on UDP 127.0.0.1 (smtpd --resolver points at it): MX, A and
  * AAAA records from a zone given by the test; NXDOMAIN for a name it does not know; an empty
- * answer (NODATA) for a known name without records of the asked type. Enough of RFC 1035 for
+ * answer (NODATA) for a known name without records of the asked type; SERVFAIL for a name
+ * marked so. Enough of RFC 1035 for
  * the daemon's resolver, nothing more.
  */
 import * as dgram from 'node:dgram';
@@ -11,6 +12,8 @@ export interface ZoneEntry {
   readonly mx?: readonly (readonly [number, string])[];
   readonly a?: readonly string[];
   readonly aaaa?: readonly string[];
+  /** answer every query for this name with SERVFAIL (rcode 2) */
+  readonly servfail?: boolean;
 }
 
 export type Zone = Record<string, ZoneEntry>;
@@ -70,10 +73,11 @@ function answer(zone: Zone, msg: Buffer): Buffer {
   const head = Buffer.alloc(12);
   head.writeUInt16BE(msg.readUInt16BE(0), 0); // id
   // QR, the opcode and RD as asked, AA, RA; NXDOMAIN for an unknown name
-  head.writeUInt16BE(0x8000 | (msg.readUInt16BE(2) & 0x7900) | 0x0400 | 0x0080 | (entry ? 0 : 3), 2);
+  const rcode = !entry ? 3 : entry.servfail ? 2 : 0;
+  head.writeUInt16BE(0x8000 | (msg.readUInt16BE(2) & 0x7900) | 0x0400 | 0x0080 | rcode, 2);
   head.writeUInt16BE(1, 4);
-  head.writeUInt16BE(answers.length, 6);
-  return Buffer.concat([head, msg.subarray(12, q.end), ...answers]);
+  head.writeUInt16BE(rcode === 0 ? answers.length : 0, 6);
+  return Buffer.concat([head, msg.subarray(12, q.end), ...(rcode === 0 ? answers : [])]);
 }
 
 export interface FakeDns {

@@ -125,14 +125,15 @@ test('a domain without MX but with an address gets the mail itself', async () =>
   assert.match(got, /^X-Rcpt-Args: <x@nomx\.test>/m);
 });
 
-test('a null MX (RFC 7505): bounced at once with 5.1.10, no connection tried', async () => {
+test('F21: a null MX (RFC 7505): bounced at once with 5.1.10, no connection tried', async () => {
   await sendOne(port, 'y@nomail.test', 'to a null mx', { from: sender() });
   const report = await waitFor('the bounce', () => bounceAbout('to a null mx'));
   assert.match(report, /^Status: 5\.1\.10/m);
   assert.match(report, /Final-Recipient: rfc822; y@nomail\.test/);
+  assert.doesNotMatch(d.logs(), /mta-connect-failed.*nomail|(?:relayed|deferred) .*rcpt=y@nomail\.test/);
 });
 
-test('no such domain: bounced with 5.1.2', async () => {
+test('F20: no such domain (NXDOMAIN): bounced with 5.1.2', async () => {
   await sendOne(port, 'z@nowhere.test', 'to nowhere', { from: sender() });
   const report = await waitFor('the bounce', () => bounceAbout('to nowhere'));
   assert.match(report, /^Status: 5\.1\.2/m);

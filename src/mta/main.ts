@@ -15,7 +15,7 @@ import type { Ca, Config, RelayAction, Table } from '../parse/config';
 import type { RelayEnvelope, QueueToMta } from '../bus/msg-queue-mta';
 import type { LkaToMta } from '../bus/msg-mta-lka';
 import { runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
-import { serverName } from '../util/hostname';
+import { interfaceAddresses, serverName } from '../util/hostname';
 import { parseRelayUrl } from './relay-url';
 import { sendTransaction, type Outcome, type Peer } from './smtp-client';
 
@@ -28,10 +28,16 @@ export interface MtaConfig {
   readonly mxPort: number;
   /** the tables the relay actions name (host, domain, auth) */
   readonly tables: readonly Table[];
+  /** the ports smtp listens on: an MX on this host at one of them is this daemon (a loop) */
+  readonly listenPorts: readonly number[];
+  /** how long each reply of a remote server may take (--mta-timeout) */
+  readonly timeoutMs: number;
 }
 
-/** how long one transaction may take, connection to QUIT */
-const TRANSACTION_MS = 10 * 60_000;
+/** addresses of this host: its interfaces and all of 127/8 */
+function isLocal(address: string, own: ReadonlySet<string>): boolean {
+  return own.has(address.toLowerCase()) || /^127\./.test(address) || /^::ffff:127\./i.test(address);
+}
 
 interface Job {
   readonly ch: PeerChannel;
@@ -77,6 +83,7 @@ class Relay {
       return all({ result: 'tempfail', text: `451 4.3.0 action "${action.name}": no relay host for ${domain}` });
     }
     const helo = action.helo ?? serverName();
+    const timeoutMs = this.config.timeoutMs;
     const ca = action.ca !== undefined ? this.cas.get(action.ca) : undefined;
     const tx = { sender: action.mailFrom ?? first.sender, rcpts: jobs.map((j) => j.envelope.dest), content: jobs[0]!.content };
     let peers: Peer[];
@@ -93,7 +100,7 @@ class Relay {
       }
       const tls = url.tls === 'opportunistic' && action.tls !== undefined ? 'starttls' : url.tls;
       const verify = tls === 'smtps' || tls === 'starttls' ? action.tls !== 'no-verify' : false;
-      peers = [{ address: url.host, port: url.port, name: url.host, tls, verify, helo, timeoutMs: TRANSACTION_MS, ...(ca ? { ca } : {}), ...(auth ? { auth } : {}) }];
+      peers = [{ address: url.host, port: url.port, name: url.host, tls, verify, helo, timeoutMs, ...(ca ? { ca } : {}), ...(auth ? { auth } : {}) }];
     } else {
       const lka = this.worker.peers.get('lka');
       if (!lka) return all({ result: 'tempfail', text: '451 4.3.0 lookups are not available (lka)' });
@@ -102,8 +109,14 @@ class Relay {
       if (r.error === 'nullmx') return all({ result: 'permfail', text: `556 5.1.10 ${r.text ?? `${domain} accepts no mail`}` });
       if (r.error === 'nodomain') return all({ result: 'permfail', text: `550 5.1.2 ${r.text ?? `${domain}: no such domain`}` });
       if (r.error !== undefined) return all({ result: 'tempfail', text: `451 4.4.3 ${r.text ?? `${domain}: MX lookup failed`}` });
+      // this host among the MX (RFC 5321 §5.1): only better-preferred hosts are tried, and with
+      // none, the mail would loop back here
+      const own = new Set(interfaceAddresses());
+      const self = this.config.listenPorts.includes(this.config.mxPort) ? r.hosts.find((h) => h.addresses.some((a) => isLocal(a, own))) : undefined;
+      const hosts = self ? r.hosts.filter((h) => h.preference < self.preference) : r.hosts;
+      if (hosts.length === 0) return all({ result: 'permfail', text: `554 5.4.6 ${domain}: its MX ${self!.name} is this host: the mail would loop back to itself` });
       const tls = action.tls !== undefined ? 'starttls' : 'opportunistic';
-      peers = r.hosts.flatMap((h) => h.addresses.map((address) => ({ address, port: this.config.mxPort, name: h.name, tls, verify: action.tls === 'verify', helo, timeoutMs: TRANSACTION_MS, ...(ca ? { ca } : {}) })));
+      peers = hosts.flatMap((h) => h.addresses.map((address) => ({ address, port: this.config.mxPort, name: h.name, tls, verify: action.tls === 'verify', helo, timeoutMs, ...(ca ? { ca } : {}) })));
     }
     let last = `421 4.4.1 ${domain}: no server to try`;
     for (const peer of peers) {

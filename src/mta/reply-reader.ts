@@ -21,7 +21,7 @@ export interface Reply {
 
 /** printable, one line, at most 200 characters: safe to store and log */
 export function sanitize(text: string): string {
-  return text.replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 200);
+  return text.replace(/[^\x20-\x7e]+/g, ' ').replace(/ {2,}/g, ' ').trim().slice(0, 200);
 }
 
 const LINE = /^([2-5]\d\d)(?:([ -])(.*))?$/;

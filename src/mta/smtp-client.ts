@@ -28,6 +28,7 @@ export interface Peer {
   readonly ca?: Buffer;
   readonly helo: string;
   readonly auth?: { readonly user: string; readonly password: string };
+  /** how long each reply may take (the greeting, each command, the end of DATA) */
   readonly timeoutMs: number;
 }
 
@@ -44,9 +45,9 @@ export interface Outcome {
 
 export type TransactionResult = { readonly connected: false; readonly text: string } | { readonly connected: true; readonly outcomes: Outcome[] };
 
-/** a reply as an error line: code and one line of text */
+/** a reply as an error line: code and one line of printable text (it is stored and logged) */
 function line(r: Reply): string {
-  return `${r.code} ${r.text}`.slice(0, 300);
+  return `${r.code} ${sanitize(r.text)}`;
 }
 
 function outcomeOf(r: Reply, where: string, host: string): Outcome {
@@ -60,7 +61,7 @@ class Connection {
   private reader = new ReplyReader();
   secure = false;
 
-  constructor(socket: net.Socket | tls.TLSSocket) {
+  constructor(socket: net.Socket | tls.TLSSocket, private readonly timeoutMs: number) {
     this.socket = socket;
     this.attach(socket);
   }
@@ -71,8 +72,20 @@ class Connection {
     s.on('error', () => this.reader.close());
   }
 
-  next(): Promise<Reply> {
-    return this.reader.next();
+  /** the next reply; past the time limit the connection is dropped and the reply is code 0 */
+  async next(): Promise<Reply> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<Reply>((resolve) => {
+      timer = setTimeout(() => {
+        this.socket.destroy();
+        resolve({ code: 0, text: `no reply within ${Math.round(this.timeoutMs / 1000)} s`, lines: [] });
+      }, this.timeoutMs);
+    });
+    try {
+      return await Promise.race([this.reader.next(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   write(text: string | Buffer): void {
@@ -100,9 +113,17 @@ class Connection {
         minVersion: 'TLSv1.2',
       });
       const fail = (e: NodeJS.ErrnoException) => resolve(`TLS with ${peer.name} failed: ${sanitize(`${e.code ?? ''} ${e.message}`)}`);
-      s.once('error', fail);
+      const timer = setTimeout(() => {
+        s.destroy();
+        fail(Object.assign(new Error(`no handshake within ${Math.round(this.timeoutMs / 1000)} s`), { code: 'ETIMEDOUT' }));
+      }, this.timeoutMs);
+      s.once('error', (e) => {
+        clearTimeout(timer);
+        fail(e);
+      });
       s.once('secureConnect', () => {
-        s.removeListener('error', fail);
+        clearTimeout(timer);
+        s.removeAllListeners('error');
         this.socket = s;
         this.secure = true;
         this.attach(s);
@@ -129,6 +150,7 @@ function connect(peer: Peer): Promise<Connection | string> {
       peer.tls === 'smtps'
         ? tls.connect({ host: peer.address, port: peer.port, ...(net.isIP(peer.name) === 0 ? { servername: peer.name } : {}), rejectUnauthorized: peer.verify, ...(peer.ca ? { ca: peer.ca } : {}), minVersion: 'TLSv1.2' })
         : net.connect({ host: peer.address, port: peer.port });
+    s.setTimeout(peer.timeoutMs, () => s.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
     // for smtps, an error once TCP is up is the TLS handshake's (a certificate not verified...)
     let tcpUp = false;
     s.once('connect', () => (tcpUp = true));
@@ -137,7 +159,8 @@ function connect(peer: Peer): Promise<Connection | string> {
     s.once('error', fail);
     s.once(peer.tls === 'smtps' ? 'secureConnect' : 'connect', () => {
       s.removeListener('error', fail);
-      const c = new Connection(s);
+      s.setTimeout(0);
+      const c = new Connection(s, peer.timeoutMs);
       c.secure = peer.tls === 'smtps';
       resolve(c);
     });
@@ -152,11 +175,9 @@ function isAscii(s: string): boolean {
 export async function sendTransaction(peer: Peer, tx: Transaction): Promise<TransactionResult> {
   const c = await connect(peer);
   if (typeof c === 'string') return { connected: false, text: `${c.startsWith('TLS') ? '421 4.7.10' : '421 4.4.1'} ${c}` };
-  const timer = setTimeout(() => c.destroy(), peer.timeoutMs);
   try {
     return await converse(c, peer, tx);
   } finally {
-    clearTimeout(timer);
     c.close();
   }
 }

@@ -7,7 +7,7 @@ import type { WorkerName } from '../bus/topology';
 import { localSocketPath } from '../util/local-enqueue';
 import type { DaemonOptions } from './options';
 
-export function configFor(name: WorkerName, c: Config, o: Pick<DaemonOptions, 'sessions' | 'socket' | 'resolver' | 'mxPort'>): unknown {
+export function configFor(name: WorkerName, c: Config, o: Pick<DaemonOptions, 'sessions' | 'socket' | 'resolver' | 'mxPort' | 'mtaTimeoutMs'>): unknown {
   switch (name) {
     case 'control':
       return {};
@@ -39,6 +39,8 @@ export function configFor(name: WorkerName, c: Config, o: Pick<DaemonOptions, 's
         ca: c.ca,
         srs: c.srs,
         mxPort: o.mxPort,
+        timeoutMs: o.mtaTimeoutMs,
+        listenPorts: c.listeners.flatMap((l) => (l.kind === 'inet' ? [l.port] : [])),
         tables: c.tables.filter((t) => c.actions.some((a) => a.kind === 'relay' && (a.host === t.name || a.auth === t.name || a.domain === t.name))),
       };
     case 'mda':

@@ -27,6 +27,8 @@ export interface DaemonOptions {
   readonly resolver?: string;
   /** --mx-port: the port of MX hosts (25 unless a test says otherwise) */
   readonly mxPort: number;
+  /** --mta-timeout: how long each reply of a remote server may take */
+  readonly mtaTimeoutMs: number;
 }
 
 export interface SessionLimits {

@@ -1,0 +1,125 @@
+/**
+ * A scripted SMTP receiver for fault tests: it listens on an address and port of the test's
+ * choosing and answers each command as the test's script says: a reply line (or several, as
+ * given), silence, a close, or a reset. What it accepted (MAIL, RCPTs and the data of each
+ * transaction) is kept for the test to look at. Only for tests: no TLS, no limits.
+ */
+import * as net from 'node:net';
+
+/** what the server does with a command (`.` is the end of DATA, `greeting` the connection) */
+export type Action = string | { silent: true } | { close: true } | { reset: true } | { resetAfterBytes: number };
+
+export interface Script {
+  /** connection: how many connections came before this one (0 for the first) */
+  (command: string, connection: number): Action | undefined;
+}
+
+export interface Received {
+  readonly from: string;
+  readonly rcpts: string[];
+  data: string;
+}
+
+export interface FakeMx {
+  readonly messages: Received[];
+  connections: number;
+  close(): Promise<void>;
+}
+
+const DEFAULTS: Record<string, string> = {
+  greeting: '220 fake.test ESMTP',
+  EHLO: '250-fake.test\r\n250-PIPELINING\r\n250 8BITMIME',
+  HELO: '250 fake.test',
+  MAIL: '250 2.1.0 Ok',
+  RCPT: '250 2.1.5 Ok',
+  DATA: '354 End data with <CR><LF>.<CR><LF>',
+  '.': '250 2.0.0 Ok: queued',
+  RSET: '250 2.0.0 Ok',
+  NOOP: '250 2.0.0 Ok',
+  QUIT: '221 2.0.0 Bye',
+};
+
+export async function startFakeMx(address: string, port: number, script: Script = () => undefined): Promise<FakeMx> {
+  const mx: FakeMx = { messages: [], connections: 0, close: async () => undefined };
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+    const n = mx.connections++;
+    let buf = '';
+    let inData = false;
+    let tx: Received | undefined;
+    let dataLimit: number | undefined;
+    /** false: stop reading this connection */
+    const act = (command: string, key: string): boolean => {
+      const a = script(command, n) ?? DEFAULTS[key] ?? '500 5.5.2 Unknown command';
+      if (typeof a === 'string') {
+        s.write(`${a}\r\n`);
+        return true;
+      }
+      if ('silent' in a) return true;
+      if ('close' in a) {
+        s.end();
+        return false;
+      }
+      if ('reset' in a) {
+        s.resetAndDestroy();
+        return false;
+      }
+      dataLimit = a.resetAfterBytes;
+      s.write(`${DEFAULTS.DATA}\r\n`);
+      return true;
+    };
+    act('greeting', 'greeting');
+    s.on('data', (chunk: Buffer) => {
+      buf += chunk.toString('latin1');
+      for (;;) {
+        if (inData) {
+          if (dataLimit !== undefined && buf.length >= dataLimit) {
+            s.resetAndDestroy();
+            return;
+          }
+          const end = buf.indexOf('\r\n.\r\n');
+          if (end < 0) return;
+          tx!.data = buf.slice(0, end + 2);
+          buf = buf.slice(end + 5);
+          inData = false;
+          const keep = tx!;
+          if (!act('.', '.')) return;
+          if (!/^[45]/.test(String(script('.', n) ?? '250'))) mx.messages.push(keep);
+          continue;
+        }
+        const eol = buf.indexOf('\r\n');
+        if (eol < 0) return;
+        const line = buf.slice(0, eol);
+        buf = buf.slice(eol + 2);
+        const verb = line.split(/[ :]/, 1)[0]!.toUpperCase();
+        if (verb === 'MAIL') tx = { from: /<([^>]*)>/.exec(line)?.[1] ?? '', rcpts: [], data: '' };
+        if (verb === 'RCPT') {
+          const a = script(line, n) ?? DEFAULTS.RCPT!;
+          if (typeof a === 'string' && a.startsWith('2')) tx?.rcpts.push(/<([^>]*)>/.exec(line)?.[1] ?? '');
+        }
+        if (verb === 'DATA') {
+          const a = script(line, n);
+          if (a === undefined || (typeof a === 'object' && 'resetAfterBytes' in a)) inData = true;
+        }
+        if (!act(line, verb)) return;
+        if (verb === 'QUIT') {
+          s.end();
+          return;
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, () => resolve());
+  });
+  mx.close = () =>
+    new Promise((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    });
+  return mx;
+}
