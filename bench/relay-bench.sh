@@ -6,10 +6,11 @@
 # (defaults, relayhost = the sink); tsmtpd uses `relay host "smtp+notls://127.0.0.1:10045"`.
 #
 # Usage (root): bench/relay-bench.sh     Env: N (5000), S (20 sessions), SIZE (10240), REPS (1),
+#               WARM (1000 messages to each peer first, not counted: Node's compiler warms up),
 #               PEERS ("tsmtpd postfix"), BENCH_DIR (/tmp/tsmtpd-bench)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-N="${N:-5000}" S="${S:-20}" SIZE="${SIZE:-10240}" REPS="${REPS:-1}"
+N="${N:-5000}" S="${S:-20}" SIZE="${SIZE:-10240}" REPS="${REPS:-1}" WARM="${WARM:-1000}"
 peers="${PEERS:-tsmtpd postfix}"
 B="${BENCH_DIR:-/tmp/tsmtpd-bench}/relay"
 sink_port=10045 postfix_port=10046 tsmtpd_port=10047
@@ -85,23 +86,31 @@ CONF
   sleep 1
 }
 
-run() { # name port
+send() { # port count: send and wait until the sink holds them all
   rm -f "$B/sink/"m.* 2>/dev/null || true
   sync
-  local t0 t1 t2
   t0=$(date +%s.%N)
-  /usr/sbin/smtp-source -l "$SIZE" -m "$N" -s "$S" -f bench@bench.test -t rcpt@relay.test "127.0.0.1:$2" >/dev/null
+  /usr/sbin/smtp-source -l "$SIZE" -m "$2" -s "$S" -f bench@bench.test -t rcpt@relay.test "127.0.0.1:$1" >/dev/null
   t1=$(date +%s.%N)
   for _ in $(seq 12000); do
-    [ "$(find "$B/sink" -name 'm.*' | wc -l)" -ge "$N" ] && break
+    [ "$(find "$B/sink" -name 'm.*' | wc -l)" -ge "$2" ] && break
     sleep 0.05
   done
   t2=$(date +%s.%N)
+}
+
+run() { # name port
+  send "$2" "$N"
   awk -v p="$1" -v n="$N" -v a="$(echo "$t1 - $t0" | bc -l)" -v r="$(echo "$t2 - $t0" | bc -l)" \
     'BEGIN { printf "%-8s %6d %9.0f %9.0f\n", p, n, n / a, n / r }'
 }
 
-for p in $peers; do "start_$p"; done
+for p in $peers; do
+  "start_$p"
+  if [ "$WARM" -gt 0 ]; then
+    case $p in tsmtpd) send $tsmtpd_port "$WARM" ;; postfix) send $postfix_port "$WARM" ;; esac
+  fi
+done
 printf '%-8s %6s %9s %9s\n' peer msgs accepted relayed
 for _ in $(seq "$REPS"); do
   for p in $peers; do

@@ -10,10 +10,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fromRoot } from './helpers';
 import { assertRoot, ensureUser, ensureUserWithHome, freePort, startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
 import { startFakeDns, type FakeDns } from './fake-dns';
 import { sendOne } from './smtp-send';
@@ -157,4 +158,22 @@ test('a 4xx at RCPT: deferred, kept in the queue with the server\'s words as its
   });
   assert.match(String(files.errorline), /452 4\.2\.2 Mailbox full/);
   assert.equal(bounceAbout('try later'), undefined, 'no bounce for a temporary failure');
+});
+
+test('smtpctl show hosts, hoststats, routes and relays tell what the mta did; resume route refuses an unknown id', async () => {
+  const ctl = (...args: string[]) => spawnSync(process.execPath, [fromRoot('bin', 'smtpctl'), '-s', d.socket, ...args], { encoding: 'utf8', timeout: 20_000 });
+  const hosts = ctl('show', 'hosts');
+  assert.equal(hosts.status, 0, hosts.stderr);
+  assert.match(hosts.stdout, /^127\.0\.0\.1 mx\.remote\.test refcount=\d+ nconn=\d+ lastconn=\w+$/m);
+  assert.match(hosts.stdout, /^127\.0\.0\.2 dead\.backup\.test refcount=1 nconn=0 lastconn=\w+$/m);
+  const stats = ctl('show', 'hoststats').stdout;
+  assert.match(stats, /^remote\.test\|\d{10}\|delivered to mx\.remote\.test \[127\.0\.0\.1\]: 250 /m);
+  assert.match(stats, /^reject\.test\|\d{10}\|mx\.reject\.test said at RCPT TO: 550 5\.1\.1 No such mailbox here$/m);
+  const routes = ctl('show', 'routes').stdout;
+  assert.match(routes, /^\d+\. 0\.0\.0\.0 <-> 127\.0\.0\.1 \(mx\.remote\.test\) -[-D][-Q][-K] nconn=\d+ nerror=0 penalty=0 timeout=-$/m);
+  assert.match(routes, /^\d+\. 0\.0\.0\.0 <-> 127\.0\.0\.2 \(dead\.backup\.test\) N--- nconn=0 nerror=1 penalty=0 timeout=-$/m);
+  assert.match(ctl('show', 'relays').stdout, /^\[mx:remote\.test\] refcount=0 ntask=0 nconn=\d+ lastconn=\w+$/m);
+  const bad = ctl('resume', 'route', '999');
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /no route 999 \(smtpctl show routes lists them\)/);
 });

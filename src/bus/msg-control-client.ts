@@ -26,6 +26,9 @@ export const FromClient = union({
   UPDATE_TABLE: { reqid: int, name: str },
   /** load envelopes dropped into the spool by hand */
   DISCOVER: { reqid: int, id: str },
+  /** show hosts, hoststats, relays, routes (the mta's view) */
+  SHOW_MTA: { reqid: int, what: lit('hosts', 'hoststats', 'relays', 'routes') },
+  RESUME_ROUTE: { reqid: int, id: int },
 });
 export type FromClient = Infer<typeof FromClient>;
 

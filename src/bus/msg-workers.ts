@@ -15,6 +15,7 @@ import { ControlToQueue, QueueToControl } from './msg-control-queue';
 import { ControlToScheduler, SchedulerToControl } from './msg-control-scheduler';
 import { ControlToWorker, WorkerToControl } from './msg-control-common';
 import { ControlToSmtp, SmtpToControl } from './msg-control-smtp';
+import { ControlToMta, MtaToControl } from './msg-control-mta';
 import { union, type Infer, type UnionDecoder } from './schema';
 import { assertAllowed, type WorkerName } from './topology';
 
@@ -45,7 +46,9 @@ export type PeerMessage =
   | ControlToWorker
   | WorkerToControl
   | ControlToSmtp
-  | SmtpToControl;
+  | SmtpToControl
+  | ControlToMta
+  | MtaToControl;
 
 /** receiver <- sender: the union the receiver decodes */
 const RECEIVES: Readonly<Record<string, UnionDecoder<PeerMessage>>> = {
@@ -71,8 +74,8 @@ const RECEIVES: Readonly<Record<string, UnionDecoder<PeerMessage>>> = {
   'control<-smtp': SmtpToControl,
   'lka<-control': ControlToWorker,
   'control<-lka': WorkerToControl,
-  'mta<-control': ControlToWorker,
-  'control<-mta': WorkerToControl,
+  'mta<-control': ControlToMta,
+  'control<-mta': MtaToControl,
   'mda<-control': ControlToWorker,
   'control<-mda': WorkerToControl,
 };

@@ -10,6 +10,7 @@ import { CommonMessage } from './msg-workers';
 import { MdaToQueue, QueueToMda } from './msg-queue-mda';
 import { MtaToQueue, QueueToMta } from './msg-queue-mta';
 import { LkaToMta, MtaToLka } from './msg-mta-lka';
+import { ControlToMta, MtaToControl } from './msg-control-mta';
 import { LkaToQueue, QueueToLka } from './msg-queue-lka';
 import { HelperToMda, MdaToHelper, ToHelper } from './msg-deliver';
 import { QueueToScheduler, SchedulerToQueue } from './msg-queue-scheduler';
@@ -61,6 +62,8 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'LOG', reqid: 11, verbose: true },
     { type: 'UPDATE_TABLE', reqid: 12, name: 'aliases' },
     { type: 'DISCOVER', reqid: 13, id: '0a1b2c3d' },
+    { type: 'SHOW_MTA', reqid: 14, what: 'routes' },
+    { type: 'RESUME_ROUTE', reqid: 15, id: 3 },
   ],
   ToClient: [
     { type: 'PING', reqid: 2 },
@@ -139,6 +142,21 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'PONG', re: 1, pid: 2, name: 'smtp' },
     { type: 'CTL_SMTP_STATE', re: 2, paused: false },
     { type: 'STATS_REPLY', re: 3, stats: { 'smtp.session': 2 } },
+  ],
+  ControlToMta: [
+    { type: 'PING', reqid: 1 },
+    { type: 'PONG', re: 1, pid: 2, name: 'control' },
+    { type: 'CTL_MTA_SHOW', reqid: 2, what: 'hosts' },
+    { type: 'CTL_MTA_RESUME_ROUTE', reqid: 2, id: 1 },
+    { type: 'STATS', reqid: 3 },
+    { type: 'LOG_LEVEL', verbose: true },
+  ],
+  MtaToControl: [
+    { type: 'PING', reqid: 1 },
+    { type: 'PONG', re: 1, pid: 2, name: 'mta' },
+    { type: 'CTL_MTA_LINES', re: 2, lines: ['127.0.0.1 mx.test refcount=1 nconn=0 lastconn=2s'] },
+    { type: 'CTL_MTA_RESUMED', re: 2, ok: false, text: 'no route 9' },
+    { type: 'STATS_REPLY', re: 3, stats: { 'mta.session': 2 } },
   ],
   ControlToWorker: [
     { type: 'PING', reqid: 1 },
@@ -260,7 +278,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   ],
 };
 
-const UNIONS: Record<string, UnionDecoder<{ type: string }>> = { ToWorker, ToParent, FromClient, ToClient, CommonMessage, SmtpToLka, LkaToSmtp, SmtpToQueue, QueueToSmtp, QueueToScheduler, SchedulerToQueue, QueueToMda, MdaToQueue, QueueToMta, MtaToQueue, MtaToLka, LkaToMta, QueueToLka, LkaToQueue, ToHelper, MdaToHelper, HelperToMda, ControlToQueue, QueueToControl, ControlToScheduler, SchedulerToControl, ControlToSmtp, SmtpToControl, ControlToWorker, WorkerToControl };
+const UNIONS: Record<string, UnionDecoder<{ type: string }>> = { ToWorker, ToParent, FromClient, ToClient, CommonMessage, SmtpToLka, LkaToSmtp, SmtpToQueue, QueueToSmtp, QueueToScheduler, SchedulerToQueue, QueueToMda, MdaToQueue, QueueToMta, MtaToQueue, MtaToLka, LkaToMta, QueueToLka, LkaToQueue, ToHelper, MdaToHelper, HelperToMda, ControlToQueue, QueueToControl, ControlToScheduler, SchedulerToControl, ControlToSmtp, SmtpToControl, ControlToMta, MtaToControl, ControlToWorker, WorkerToControl };
 
 test('every message type of every union has a sample that round-trips through JSON and its decoder', () => {
   for (const [name, decoder] of Object.entries(UNIONS)) {

@@ -3,8 +3,9 @@
  * dropped: mode 0660, group of the queue user), checks each client's BUS_VERSION, and answers
  * requests by asking the other processes: STATUS (is every process alive?), SHOW_QUEUE,
  * SHOW_FILE (an envelope or a message), SCHEDULE, REMOVE, PAUSE (mda, mta, smtp, envelopes),
- * SHOW_STATUS, SHOW_STATS, LOG (brief or verbose, told to every worker) and UPDATE_TABLE (by
- * the parent, which reads table files). Ids are checked here before any worker sees them.
+ * SHOW_STATUS, SHOW_STATS, LOG (brief or verbose, told to every worker), UPDATE_TABLE (by
+ * the parent, which reads table files), SHOW_MTA and RESUME_ROUTE (the mta's hosts, routes,
+ * relays). Ids are checked here before any worker sees them.
  * Privileges: runs as the daemon user (_smtpd). Peers: lka, queue, scheduler, smtp, mta, mda,
  * and the parent over IPC. Never opens the spool. A malformed frame from a client closes that
  * client only.
@@ -23,6 +24,7 @@ import { runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-r
 import type { WorkerName } from '../bus/topology';
 import type { WorkerToControl } from '../bus/msg-control-common';
 import type { SmtpToControl } from '../bus/msg-control-smtp';
+import type { MtaToControl } from '../bus/msg-control-mta';
 
 const CLIENT_MAX_FRAME = 64 * 1024;
 const STATUS_TIMEOUT_MS = 1000;
@@ -192,6 +194,17 @@ function serveClient(ctx: WorkerContext, socket: net.Socket): void {
         if (a.type !== 'TABLE_UPDATE_RESULT') throw new RequestError('unexpected answer from the parent');
         if (!a.ok) throw new RequestError(a.text);
         return { type: 'TEXT_REPLY', re: m.reqid, text: `${a.text}\n` };
+      });
+      answer(m.reqid, r);
+    },
+    SHOW_MTA: (m) => {
+      const r = ask<Extract<MtaToControl, { type: 'CTL_MTA_LINES' }>>(ctx, 'mta', { type: 'CTL_MTA_SHOW', what: m.what });
+      answer(m.reqid, r.then((l) => ({ type: 'LINES_REPLY', re: m.reqid, lines: l.lines })));
+    },
+    RESUME_ROUTE: (m) => {
+      const r = ask<Extract<MtaToControl, { type: 'CTL_MTA_RESUMED' }>>(ctx, 'mta', { type: 'CTL_MTA_RESUME_ROUTE', id: m.id }).then((a): ToClient => {
+        if (!a.ok) throw new RequestError(a.text);
+        return { type: 'TEXT_REPLY', re: m.reqid, text: 'command succeeded\n' };
       });
       answer(m.reqid, r);
     },

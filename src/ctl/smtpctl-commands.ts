@@ -16,6 +16,11 @@ const COMMANDS = [
   ['show', 'message'],
   ['show', 'status'],
   ['show', 'stats'],
+  ['show', 'hosts'],
+  ['show', 'hoststats'],
+  ['show', 'relays'],
+  ['show', 'routes'],
+  ['resume', 'route'],
   ['schedule'],
   ['remove'],
   ['pause', 'mda'],
@@ -98,9 +103,10 @@ const USAGE: Record<string, string> = {
   'encrypt': '[string]',
   'update table': 'name',
   'discover': 'evpid | msgid',
+  'resume route': 'route-id',
 };
 
-const ONE_ARG = new Set(['show envelope', 'show message', 'schedule', 'remove', 'pause envelope', 'resume envelope', 'update table', 'discover']);
+const ONE_ARG = new Set(['show envelope', 'show message', 'schedule', 'remove', 'pause envelope', 'resume envelope', 'update table', 'discover', 'resume route']);
 const OPTIONAL_ARG = new Set(['show queue', 'encrypt']);
 
 /** `1d2h3m4s`, as OpenSMTPD writes an uptime */
@@ -237,6 +243,13 @@ async function runOnline(client: ControlClient, name: string, id: string | undef
     const r = await client.request({ type: 'SHOW_STATS' });
     if (r.type !== 'STATS_REPLY') return;
     io.out(o.json ? `${JSON.stringify(r.stats)}\n` : statsLines(r.stats).map((l) => `${l}\n`).join(''));
+  } else if (name === 'show hosts' || name === 'show hoststats' || name === 'show relays' || name === 'show routes') {
+    const r = await client.request({ type: 'SHOW_MTA', what: what as 'hosts' | 'hoststats' | 'relays' | 'routes' });
+    if (r.type === 'LINES_REPLY') io.out(o.json ? `${JSON.stringify(r.lines)}\n` : r.lines.map((l) => `${l}\n`).join(''));
+  } else if (name === 'resume route') {
+    if (!/^\d{1,9}$/.test(id ?? '')) throw new CommandError(`not a route id: ${JSON.stringify(id ?? '')} (smtpctl show routes lists them)`);
+    const r = await client.request({ type: 'RESUME_ROUTE', id: Number(id) });
+    if (r.type === 'TEXT_REPLY') io.out(r.text);
   } else if (name === 'monitor') {
     await monitor(client, io, monitorRows);
   } else if (name === 'discover') {

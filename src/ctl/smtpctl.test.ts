@@ -25,8 +25,12 @@ test('commands take unambiguous prefixes; an ambiguous or unknown one is an erro
   assert.throws(() => resolveCommand(['show', 'st']), /ambiguous command: show st \(show status, show stats\)/);
   assert.deepEqual(resolveCommand(['p', 'e', 'all']), { command: ['pause', 'envelope'], args: ['all'] });
   assert.deepEqual(resolveCommand(['show', 'm', 'x']).command, ['show', 'message']);
-  assert.throws(() => resolveCommand(['show']), /incomplete command: show \.\.\. \(show queue, show envelope, show message, show status, show stats\)/);
+  assert.throws(() => resolveCommand(['show']), /incomplete command: show \.\.\. \(show queue, show envelope, show message, show status, show stats, show hosts, show hoststats, show relays, show routes\)/);
   assert.throws(() => resolveCommand(['frobnicate']), /unknown command: frobnicate/);
+  // a whole word wins over the longer words it begins
+  assert.deepEqual(resolveCommand(['sh', 'hosts']).command, ['show', 'hosts']);
+  assert.throws(() => resolveCommand(['sh', 'ho']), /ambiguous command: show ho \(show hosts, show hoststats\)/);
+  assert.deepEqual(resolveCommand(['resume', 'ro', '3']), { command: ['resume', 'route'], args: ['3'] });
 });
 
 test('-s and --spool are taken out of the words; SMTPD_SOCKET and SMTPD_SPOOL are the defaults', () => {

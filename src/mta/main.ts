@@ -4,20 +4,25 @@
  * is the action's smarthost (`relay host URL`, or the `domain` table's URL for the recipient's
  * domain) or the domain's MX hosts, asked of lka, tried in order, each address in turn, until
  * one server answers; the outcome of each recipient goes back to the queue (delivered,
- * temporary: retried by the scheduler, permanent: bounced).
+ * temporary: retried by the scheduler, permanent: bounced). A session that ended cleanly is
+ * kept a moment for the next message to the same server (session-pool.ts).
  * TLS: opportunistic STARTTLS unless the route says otherwise (smtp+tls, smtps, `tls`), with
  * verification where the route asks for it; AUTH only under TLS.
  * Privileges: runs as the daemon user (_smtpd); CA files are read before the drop.
- * Peers: queue (envelopes and results), lka (MX lookups), control. Never reads the spool.
+ * Peers: queue (envelopes and results), lka (MX lookups), control (show hosts, hoststats,
+ * relays, routes; resume route). Never reads the spool.
  */
 import * as fs from 'node:fs';
 import type { Ca, Config, RelayAction, Table } from '../parse/config';
 import type { RelayEnvelope, QueueToMta } from '../bus/msg-queue-mta';
 import type { LkaToMta } from '../bus/msg-mta-lka';
+import type { ControlToMta } from '../bus/msg-control-mta';
 import { runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
 import { interfaceAddresses, serverName } from '../util/hostname';
 import { parseRelayUrl } from './relay-url';
-import { sendTransaction, type Outcome, type Peer } from './smtp-client';
+import { openSession, type Outcome, type Peer, type Transaction } from './smtp-client';
+import { SessionPool } from './session-pool';
+import { RouteBook } from './route-book';
 
 /** The part of the configuration mta receives (see parent/config-parts.ts). */
 export interface MtaConfig {
@@ -33,6 +38,9 @@ export interface MtaConfig {
   /** how long each reply of a remote server may take (--mta-timeout) */
   readonly timeoutMs: number;
 }
+
+/** how long a delivery waits for lka's channel before it is deferred */
+const LKA_WAIT_MS = 30_000;
 
 /** addresses of this host: its interfaces and all of 127/8 */
 function isLocal(address: string, own: ReadonlySet<string>): boolean {
@@ -59,11 +67,37 @@ function tableValue(tables: readonly Table[], name: string, key?: string): strin
 
 class Relay {
   private readonly cas = new Map<string, Buffer>();
+  /** what smtpctl shows of hosts, routes and relays; disabled routes */
+  readonly book = new RouteBook();
+  /** sessions kept open between messages to the same server */
+  readonly pool = new SessionPool(undefined, (peer, delta) => this.book.kept(peer.address, peer.name, delta));
 
   constructor(private readonly worker: WorkerContext) {}
 
   private get config(): MtaConfig {
     return this.worker.config as MtaConfig;
+  }
+
+  /** waiting for lka's channel (at start the queue may hand over mail before it is up) */
+  private lkaWaiters: (() => void)[] = [];
+
+  lkaConnected(): void {
+    for (const w of this.lkaWaiters.splice(0)) w();
+  }
+
+  /** lka's channel, waiting up to LKA_WAIT_MS for it */
+  private async lka(): Promise<PeerChannel | undefined> {
+    const now = this.worker.peers.get('lka');
+    if (now && !now.isClosed) return now;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, LKA_WAIT_MS);
+      this.lkaWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    const later = this.worker.peers.get('lka');
+    return later && !later.isClosed ? later : undefined;
   }
 
   /** read the CA files of the relay actions (before the privilege drop) */
@@ -73,6 +107,13 @@ class Relay {
 
   /** deliver one group (one message, one action, one domain); one outcome per job */
   async deliver(jobs: readonly Job[]): Promise<Outcome[]> {
+    const domain = domainOf(jobs[0]!.envelope.dest);
+    const outcomes = await this.route(jobs);
+    this.book.result(domain, outcomes[0]?.text ?? '');
+    return outcomes;
+  }
+
+  private async route(jobs: readonly Job[]): Promise<Outcome[]> {
     const first = jobs[0]!.envelope;
     const action = this.config.actions.find((a) => a.name === first.action);
     const all = (o: Outcome) => jobs.map(() => o);
@@ -102,7 +143,7 @@ class Relay {
       const verify = tls === 'smtps' || tls === 'starttls' ? action.tls !== 'no-verify' : false;
       peers = [{ address: url.host, port: url.port, name: url.host, tls, verify, helo, timeoutMs, ...(ca ? { ca } : {}), ...(auth ? { auth } : {}) }];
     } else {
-      const lka = this.worker.peers.get('lka');
+      const lka = await this.lka();
       if (!lka) return all({ result: 'tempfail', text: '451 4.3.0 lookups are not available (lka)' });
       const r = await lka.request<LkaToMta>({ type: 'LKA_MX', domain }, 30_000).catch(() => undefined);
       if (r?.type !== 'LKA_MX_RESULT') return all({ result: 'tempfail', text: `451 4.4.3 ${domain}: no answer to the MX lookup` });
@@ -118,12 +159,47 @@ class Relay {
       const tls = action.tls !== undefined ? 'starttls' : 'opportunistic';
       peers = hosts.flatMap((h) => h.addresses.map((address) => ({ address, port: this.config.mxPort, name: h.name, tls, verify: action.tls === 'verify', helo, timeoutMs, ...(ca ? { ca } : {}) })));
     }
+    const relay = smarthost !== undefined ? `[relay:${smarthost}]` : `[mx:${domain}]`;
+    this.book.task(relay, 1);
+    try {
+      return await this.transfer(peers, tx, relay, domain, all);
+    } finally {
+      this.book.task(relay, -1);
+    }
+  }
+
+  /** the transaction with the first of `peers` that takes it */
+  private async transfer(peers: readonly Peer[], tx: Transaction, relay: string, domain: string, all: (o: Outcome) => Outcome[]): Promise<Outcome[]> {
     let last = `421 4.4.1 ${domain}: no server to try`;
     for (const peer of peers) {
-      const r = await sendTransaction(peer, tx);
-      if (r.connected) return r.outcomes;
-      this.worker.log.info({ event: 'mta-connect-failed', host: peer.name, address: peer.address, port: peer.port }, r.text);
-      last = r.text;
+      const disabled = this.book.disabled(peer.address, peer.name);
+      if (disabled !== undefined) {
+        last = `421 4.4.1 ${disabled}`;
+        continue;
+      }
+      // a session kept from an earlier message first; if the server had closed it, a new one
+      const kept = this.pool.take(peer);
+      if (kept) {
+        const r = await kept.transaction(tx);
+        if (!r.stale) {
+          this.pool.give(kept);
+          return r.outcomes;
+        }
+        kept.close();
+      }
+      this.book.connecting(peer.address, peer.name, relay);
+      const session = await openSession(peer);
+      if ('failed' in session) {
+        this.book.closed(peer.address, peer.name, relay, false);
+        this.worker.log.info({ event: 'mta-connect-failed', host: peer.name, address: peer.address, port: peer.port }, session.failed);
+        last = session.failed;
+        continue;
+      }
+      this.book.opened(peer.address, peer.name);
+      session.onClose(() => this.book.closed(peer.address, peer.name, relay, true));
+      const r = await session.transaction(tx);
+      this.pool.give(session);
+      return r.outcomes;
     }
     return all({ result: 'tempfail', text: last });
   }
@@ -159,6 +235,10 @@ export function main(): void {
     };
     return {
       beforeDrop: () => relay.loadCas(),
+      onShutdown: () => relay.pool.closeAll(),
+      onPeer: (peer) => {
+        if (peer === 'lka') relay.lkaConnected();
+      },
       onPeerBytes: (peer, id, bytes) => {
         if (peer !== 'queue') return;
         const list = streams.get(id);
@@ -166,6 +246,19 @@ export function main(): void {
         else streams.set(id, [bytes]);
       },
       onPeerMessage: (peer, msg, ch) => {
+        if (peer === 'control') {
+          const c = msg as ControlToMta;
+          if (c.type === 'CTL_MTA_SHOW') {
+            const b = relay.book;
+            const lines = c.what === 'hosts' ? b.showHosts() : c.what === 'hoststats' ? b.showHoststats() : c.what === 'routes' ? b.showRoutes() : b.showRelays();
+            ch.send({ type: 'CTL_MTA_LINES', re: c.reqid, lines });
+          } else if (c.type === 'CTL_MTA_RESUME_ROUTE') {
+            const ok = relay.book.resume(c.id);
+            if (ok) worker.log.info({ event: 'route-resumed', route: c.id });
+            ch.send({ type: 'CTL_MTA_RESUMED', re: c.reqid, ok, text: ok ? 'route resumed' : `no route ${c.id} (smtpctl show routes lists them)` });
+          }
+          return;
+        }
         if (peer !== 'queue') return;
         const m = msg as QueueToMta;
         if (m.type !== 'MTA_DELIVER') return;

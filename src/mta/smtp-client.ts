@@ -5,9 +5,10 @@
  * TLS), MAIL FROM (SIZE and BODY=8BITMIME when offered), RCPT TO for each recipient and DATA
  * for those accepted (MAIL and the RCPTs in one write when PIPELINING is offered), QUIT.
  *
- * The result is either a failure to reach a working server (`connected: false`: the caller
- * tries the next address or MX) or one outcome per recipient: 2xx delivered, 4xx temporary,
- * 5xx permanent, with the server's words (sanitized: they are stored and logged).
+ * openSession either fails to reach a working server (the caller tries the next address or
+ * MX) or gives a Session; each transaction on it gives one outcome per recipient: 2xx
+ * delivered, 4xx temporary, 5xx permanent, with the server's words (sanitized: they are
+ * stored and logged). A session whose transaction ended cleanly can carry the next one.
  * Privileges: the daemon user (mta). Peers: the remote SMTP server.
  */
 import * as net from 'node:net';
@@ -43,8 +44,6 @@ export interface Outcome {
   readonly text: string;
 }
 
-export type TransactionResult = { readonly connected: false; readonly text: string } | { readonly connected: true; readonly outcomes: Outcome[] };
-
 /** a reply as an error line: code and one line of printable text (it is stored and logged) */
 function line(r: Reply): string {
   return `${r.code} ${sanitize(r.text)}`;
@@ -64,6 +63,12 @@ class Connection {
   constructor(socket: net.Socket | tls.TLSSocket, private readonly timeoutMs: number) {
     this.socket = socket;
     this.attach(socket);
+  }
+
+  /** `cb` once the connection is closed (the TCP socket underneath any TLS) */
+  onClose(cb: () => void): void {
+    if (this.socket.destroyed) return cb();
+    this.socket.once('close', cb);
   }
 
   private attach(s: net.Socket): void {
@@ -132,6 +137,10 @@ class Connection {
     });
   }
 
+  alive(): boolean {
+    return !this.socket.destroyed && this.socket.writable;
+  }
+
   close(): void {
     if (this.socket.destroyed) return;
     this.socket.end('QUIT\r\n');
@@ -171,20 +180,96 @@ function isAscii(s: string): boolean {
   return /^[\x20-\x7e]*$/.test(s);
 }
 
-/** Run one transaction with `peer`; never throws. */
-export async function sendTransaction(peer: Peer, tx: Transaction): Promise<TransactionResult> {
-  const c = await connect(peer);
-  if (typeof c === 'string') return { connected: false, text: `${c.startsWith('TLS') ? '421 4.7.10' : '421 4.4.1'} ${c}` };
-  try {
-    return await converse(c, peer, tx);
-  } finally {
-    c.close();
+/** An SMTP session ready for transactions: greeted, EHLO said, TLS and AUTH done as the route
+ * asks. After a transaction that reached its end (the reply to the final dot), the server is
+ * ready for the next one on the same connection. */
+export class Session {
+  /** the last transaction ended cleanly: the session may carry another */
+  reusable = true;
+
+  constructor(
+    private readonly c: Connection,
+    readonly peer: Peer,
+    private readonly extensions: ReadonlySet<string>,
+  ) {}
+
+  /** One transaction; never throws. `stale`: the server had closed a reused connection
+   * before it saw anything of this transaction (try again on a new one). */
+  async transaction(tx: Transaction): Promise<{ readonly outcomes: Outcome[]; readonly stale: boolean }> {
+    const { c, peer, extensions } = this;
+    const host = peer.name;
+    this.reusable = false;
+    // an address that is not ASCII needs SMTPUTF8 at the other end (RFC 6531)
+    const utf8 = !isAscii(tx.sender) || tx.rcpts.some((r) => !isAscii(r));
+    if (utf8 && !extensions.has('SMTPUTF8')) {
+      return { stale: false, outcomes: tx.rcpts.map(() => ({ result: 'permfail', text: `553 5.6.7 ${host} does not support SMTPUTF8, which this message's addresses need` })) };
+    }
+    const params = [
+      ...(extensions.has('SIZE') ? [`SIZE=${tx.content.length}`] : []),
+      ...(extensions.has('8BITMIME') && tx.content.some((b) => b > 0x7f) ? ['BODY=8BITMIME'] : []),
+      ...(utf8 ? ['SMTPUTF8'] : []),
+    ];
+    const mailLine = `MAIL FROM:<${tx.sender}>${params.map((x) => ` ${x}`).join('')}`;
+    const rcptLines = tx.rcpts.map((r) => `RCPT TO:<${r}>`);
+    let mail: Reply;
+    const rcptReplies: Reply[] = [];
+    if (extensions.has('PIPELINING')) {
+      c.write([mailLine, ...rcptLines].map((l) => `${l}\r\n`).join(''));
+      mail = await c.next();
+      for (let i = 0; i < rcptLines.length; i++) rcptReplies.push(await c.next());
+    } else {
+      mail = await c.say(mailLine);
+      if (mail.code === 250) for (const l of rcptLines) rcptReplies.push(await c.say(l));
+    }
+    if (mail.code !== 250) {
+      const o = outcomeOf(mail, 'MAIL FROM', host);
+      return { stale: mail.code === 0 || mail.code === 421, outcomes: tx.rcpts.map(() => o) };
+    }
+    const outcomes: (Outcome | undefined)[] = rcptReplies.map((r) => (r.code === 250 || r.code === 251 ? undefined : outcomeOf(r, 'RCPT TO', host)));
+    if (outcomes.every((o) => o !== undefined)) return { stale: false, outcomes: outcomes as Outcome[] };
+    const data = await c.say('DATA');
+    if (data.code !== 354) {
+      const o = outcomeOf(data, 'DATA', host);
+      return { stale: false, outcomes: outcomes.map((x) => x ?? o) };
+    }
+    c.write(dataLines(tx.content));
+    const end = await c.next();
+    const o = end.code >= 200 && end.code < 300 ? { result: 'ok' as const, text: `delivered to ${host} [${peer.address}]: ${line(end)}` } : outcomeOf(end, 'the end of DATA', host);
+    this.reusable = end.code !== 0 && end.code !== 421 && c.alive();
+    return { stale: false, outcomes: outcomes.map((x) => x ?? o) };
+  }
+
+  alive(): boolean {
+    return this.c.alive();
+  }
+
+  onClose(cb: () => void): void {
+    this.c.onClose(cb);
+  }
+
+  /** QUIT and close */
+  close(): void {
+    this.c.close();
   }
 }
 
-async function converse(c: Connection, peer: Peer, tx: Transaction): Promise<TransactionResult> {
+/** Connect to `peer` and make the session ready; never throws. A failure here means this
+ * server cannot take the mail now: the caller tries the next address or MX. */
+export async function openSession(peer: Peer): Promise<Session | { readonly failed: string }> {
+  const c = await connect(peer);
+  if (typeof c === 'string') return { failed: `${c.startsWith('TLS') ? '421 4.7.10' : '421 4.4.1'} ${c}` };
+  const r = await greet(c, peer);
+  if (typeof r === 'string') {
+    c.close();
+    return { failed: r };
+  }
+  return new Session(c, peer, r);
+}
+
+/** the greeting, EHLO (or HELO), STARTTLS and AUTH: the extensions offered, or why not */
+async function greet(c: Connection, peer: Peer): Promise<Set<string> | string> {
   const host = peer.name;
-  const down = (r: Reply, where: string): TransactionResult => ({ connected: false, text: outcomeOf(r, where, host).text.replace(/^(?=[^\d])/, '421 4.4.2 ') });
+  const down = (r: Reply, where: string): string => outcomeOf(r, where, host).text.replace(/^(?=[^\d])/, '421 4.4.2 ');
   const greeting = await c.next();
   if (greeting.code !== 220) return down(greeting, 'the greeting');
   let ehlo = await c.say(`EHLO ${peer.helo}`);
@@ -197,56 +282,20 @@ async function converse(c: Connection, peer: Peer, tx: Transaction): Promise<Tra
   }
   const tlsWanted = peer.tls === 'starttls' || (peer.tls === 'opportunistic' && extensions.has('STARTTLS'));
   if (tlsWanted && !c.secure) {
-    if (!extensions.has('STARTTLS')) return { connected: false, text: `421 4.7.10 ${host} does not offer STARTTLS, which this route requires` };
+    if (!extensions.has('STARTTLS')) return `421 4.7.10 ${host} does not offer STARTTLS, which this route requires`;
     const go = await c.say('STARTTLS');
     if (go.code !== 220) return down(go, 'STARTTLS');
     const failed = await c.upgrade(peer);
-    if (failed !== undefined) return { connected: false, text: `421 4.7.10 ${failed}` };
+    if (failed !== undefined) return `421 4.7.10 ${failed}`;
     ehlo = await c.say(`EHLO ${peer.helo}`);
     if (ehlo.code !== 250) return down(ehlo, 'EHLO after STARTTLS');
     extensions = new Set(ehlo.lines.slice(1).map((l) => l.split(' ')[0]!.toUpperCase()));
   }
   if (peer.auth) {
-    if (!c.secure) return { connected: false, text: `421 4.7.10 ${host}: credentials are never sent without TLS` };
+    if (!c.secure) return `421 4.7.10 ${host}: credentials are never sent without TLS`;
     const token = Buffer.from(`\0${peer.auth.user}\0${peer.auth.password}`).toString('base64');
     const r = await c.say(`AUTH PLAIN ${token}`);
-    if (r.code !== 235) return { connected: false, text: `${outcomeOf(r, 'AUTH', host).text.replace(/^(?=[^\d])/, '421 4.7.8 ')}` };
+    if (r.code !== 235) return outcomeOf(r, 'AUTH', host).text.replace(/^(?=[^\d])/, '421 4.7.8 ');
   }
-  // an address that is not ASCII needs SMTPUTF8 at the other end (RFC 6531)
-  const utf8 = !isAscii(tx.sender) || tx.rcpts.some((r) => !isAscii(r));
-  if (utf8 && !extensions.has('SMTPUTF8')) {
-    return { connected: true, outcomes: tx.rcpts.map(() => ({ result: 'permfail', text: `553 5.6.7 ${host} does not support SMTPUTF8, which this message's addresses need` })) };
-  }
-  const params = [
-    ...(extensions.has('SIZE') ? [`SIZE=${tx.content.length}`] : []),
-    ...(extensions.has('8BITMIME') && tx.content.some((b) => b > 0x7f) ? ['BODY=8BITMIME'] : []),
-    ...(utf8 ? ['SMTPUTF8'] : []),
-  ];
-  const mailLine = `MAIL FROM:<${tx.sender}>${params.map((p) => ` ${p}`).join('')}`;
-  const rcptLines = tx.rcpts.map((r) => `RCPT TO:<${r}>`);
-  let mail: Reply;
-  const rcptReplies: Reply[] = [];
-  if (extensions.has('PIPELINING')) {
-    c.write([mailLine, ...rcptLines].map((l) => `${l}\r\n`).join(''));
-    mail = await c.next();
-    for (let i = 0; i < rcptLines.length; i++) rcptReplies.push(await c.next());
-  } else {
-    mail = await c.say(mailLine);
-    if (mail.code === 250) for (const l of rcptLines) rcptReplies.push(await c.say(l));
-  }
-  if (mail.code !== 250) {
-    const o = outcomeOf(mail, 'MAIL FROM', host);
-    return { connected: true, outcomes: tx.rcpts.map(() => o) };
-  }
-  const outcomes: (Outcome | undefined)[] = rcptReplies.map((r) => (r.code === 250 || r.code === 251 ? undefined : outcomeOf(r, 'RCPT TO', host)));
-  if (outcomes.every((o) => o !== undefined)) return { connected: true, outcomes: outcomes as Outcome[] };
-  const data = await c.say('DATA');
-  if (data.code !== 354) {
-    const o = outcomeOf(data, 'DATA', host);
-    return { connected: true, outcomes: outcomes.map((x) => x ?? o) };
-  }
-  c.write(dataLines(tx.content));
-  const end = await c.next();
-  const o = end.code >= 200 && end.code < 300 ? { result: 'ok' as const, text: `delivered to ${host} [${peer.address}]: ${line(end)}` } : outcomeOf(end, 'the end of DATA', host);
-  return { connected: true, outcomes: outcomes.map((x) => x ?? o) };
+  return extensions;
 }
