@@ -22,6 +22,8 @@ export interface Received {
 
 export interface FakeMx {
   readonly messages: Received[];
+  /** every command line received, in order */
+  readonly lines: string[];
   connections: number;
   close(): Promise<void>;
 }
@@ -40,7 +42,7 @@ const DEFAULTS: Record<string, string> = {
 };
 
 export async function startFakeMx(address: string, port: number, script: Script = () => undefined): Promise<FakeMx> {
-  const mx: FakeMx = { messages: [], connections: 0, close: async () => undefined };
+  const mx: FakeMx = { messages: [], lines: [], connections: 0, close: async () => undefined };
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
     sockets.add(s);
@@ -94,6 +96,7 @@ export async function startFakeMx(address: string, port: number, script: Script 
         if (eol < 0) return;
         const line = buf.slice(0, eol);
         buf = buf.slice(eol + 2);
+        mx.lines.push(line);
         const verb = line.split(/[ :]/, 1)[0]!.toUpperCase();
         if (verb === 'MAIL') tx = { from: /<([^>]*)>/.exec(line)?.[1] ?? '', rcpts: [], data: '' };
         if (verb === 'RCPT') {

@@ -7,9 +7,10 @@
  * tempfail, permfail and the text to keep as the envelope's last error).
  */
 import { COMMON_MESSAGES } from './msg-common';
-import { int, lit, obj, str, union, type Infer } from './schema';
+import { bool, int, lit, obj, opt, str, union, type Infer } from './schema';
+import { DsnRequest } from './msg-smtp-queue';
 
-export const RelayEnvelope = obj({ evpid: str, msgid: str, action: str, dest: str, sender: str });
+export const RelayEnvelope = obj({ evpid: str, msgid: str, action: str, dest: str, sender: str, dsn: opt(DsnRequest) });
 export type RelayEnvelope = Infer<typeof RelayEnvelope>;
 
 export const QueueToMta = union({
@@ -20,6 +21,7 @@ export type QueueToMta = Infer<typeof QueueToMta>;
 
 export const MtaToQueue = union({
   ...COMMON_MESSAGES,
-  MTA_RESULT: { evpid: str, result: lit('ok', 'tempfail', 'permfail'), text: str },
+  /** dsnPassed: the next hop took the sender's DSN request (it reports success itself) */
+  MTA_RESULT: { evpid: str, result: lit('ok', 'tempfail', 'permfail'), text: str, dsnPassed: opt(bool) },
 });
 export type MtaToQueue = Infer<typeof MtaToQueue>;

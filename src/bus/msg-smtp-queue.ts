@@ -11,8 +11,18 @@
  * connects and whenever it changes: the spool is nearly full, so MAIL gets 452 4.3.1).
  */
 import { COMMON_MESSAGES } from './msg-common';
-import { arr, bool, int, obj, opt, str, union, type Infer } from './schema';
+import { arr, bool, int, lit, obj, opt, str, union, type Infer } from './schema';
 import { ForwardVia } from './msg-smtp-lka';
+
+/** what the sender asked of delivery status notifications (RFC 3461): per recipient NOTIFY and
+ * ORCPT, per message RET and ENVID */
+export const DsnRequest = obj({
+  notify: opt(arr(lit('NEVER', 'SUCCESS', 'FAILURE', 'DELAY'), 4)),
+  orcpt: opt(str),
+  ret: opt(lit('FULL', 'HDRS')),
+  envid: opt(str),
+});
+export type DsnRequest = Infer<typeof DsnRequest>;
 
 export const EnvelopeIn = obj({
   action: str,
@@ -26,6 +36,7 @@ export const EnvelopeIn = obj({
   tag: opt(str),
   /** a ~/.forward's command or file instead of the mailbox */
   via: opt(ForwardVia),
+  dsn: opt(DsnRequest),
 });
 export type EnvelopeIn = Infer<typeof EnvelopeIn>;
 

@@ -226,6 +226,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'PING', reqid: 5 },
     { type: 'PONG', re: 5, pid: 12, name: 'mta' },
     { type: 'MTA_RESULT', evpid: '0a1b2c3d00000001', result: 'tempfail', text: '421 4.4.2 mx.remote.test: timeout' },
+    { type: 'MTA_RESULT', evpid: '0a1b2c3d00000001', result: 'ok', text: '250 ok', dsnPassed: true },
   ],
   MtaToLka: [
     { type: 'PING', reqid: 5 },
@@ -266,6 +267,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'QUEUE_MSG_CREATE', reqid: 8, count: 16 },
     { type: 'QUEUE_MSG_COMMIT', reqid: 9, msgid: '0a1b2c3d', envelopes: [{ action: 'local', sender: 'a@b', rcpt: 'c@d', dest: 'c@d', helo: 'x', src: '127.0.0.1', tls: false }] },
     { type: 'QUEUE_MSG_COMMIT', reqid: 9, msgid: '0a1b2c3d', envelopes: [{ action: 'local', sender: 'a@b', rcpt: 'c@d', dest: 'c@d', helo: 'x', src: '127.0.0.1', tls: false, via: { kind: 'file', value: '/x', user: 'c' } }] },
+    { type: 'QUEUE_MSG_COMMIT', reqid: 9, msgid: '0a1b2c3d', envelopes: [{ action: 'out', sender: 'a@b', rcpt: 'c@d', dest: 'c@d', helo: 'x', src: '127.0.0.1', tls: false, dsn: { notify: ['SUCCESS', 'FAILURE'], orcpt: 'rfc822;c@d', ret: 'HDRS', envid: 'x1' } }] },
     { type: 'QUEUE_MSG_ABORT', msgid: '0a1b2c3d' },
   ],
   QueueToSmtp: [

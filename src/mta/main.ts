@@ -126,7 +126,7 @@ class Relay {
     const helo = action.helo ?? serverName();
     const timeoutMs = this.config.timeoutMs;
     const ca = action.ca !== undefined ? this.cas.get(action.ca) : undefined;
-    const tx = { sender: action.mailFrom ?? first.sender, rcpts: jobs.map((j) => j.envelope.dest), content: jobs[0]!.content };
+    const tx = { sender: action.mailFrom ?? first.sender, rcpts: jobs.map((j) => j.envelope.dest), content: jobs[0]!.content, dsn: jobs.map((j) => j.envelope.dsn) };
     let peers: Peer[];
     if (smarthost !== undefined) {
       const url = parseRelayUrl(smarthost);
@@ -230,7 +230,7 @@ export function main(): void {
         const o = outcomes[i] ?? { result: 'tempfail', text: '451 4.3.0 no outcome' };
         const ev = o.result === 'ok' ? 'relayed' : o.result === 'tempfail' ? 'deferred' : 'failed';
         worker.log.info({ event: ev, evpid: j.envelope.evpid, rcpt: j.envelope.dest, result: o.text });
-        if (!j.ch.isClosed) j.ch.send({ type: 'MTA_RESULT', evpid: j.envelope.evpid, result: o.result, text: o.text });
+        if (!j.ch.isClosed) j.ch.send({ type: 'MTA_RESULT', evpid: j.envelope.evpid, result: o.result, text: o.text, ...(o.dsnPassed ? { dsnPassed: true } : {}) });
       });
     };
     return {

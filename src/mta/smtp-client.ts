@@ -16,6 +16,7 @@ import * as tls from 'node:tls';
 import { dataLines } from '../mail/smtp-io';
 import { ReplyReader, sanitize, type Reply } from './reply-reader';
 import type { TlsMode } from './relay-url';
+import type { DsnRequest } from '../bus/msg-smtp-queue';
 
 export interface Peer {
   /** the address to connect to */
@@ -37,11 +38,33 @@ export interface Transaction {
   readonly sender: string;
   readonly rcpts: readonly string[];
   readonly content: Buffer;
+  /** per recipient: the sender's DSN request (RFC 3461), passed on when the server offers DSN */
+  readonly dsn?: readonly (DsnRequest | undefined)[];
 }
 
 export interface Outcome {
   readonly result: 'ok' | 'tempfail' | 'permfail';
   readonly text: string;
+  /** the server took the recipient's NOTIFY: success notices are its business now */
+  readonly dsnPassed?: boolean;
+}
+
+/** xtext (RFC 3461 §4): "+", "=" and what is not printable ASCII as +HH */
+export function xtext(s: string): string {
+  return [...Buffer.from(s, 'utf8')].map((b) => (b >= 0x21 && b <= 0x7e && b !== 0x2b && b !== 0x3d ? String.fromCharCode(b) : `+${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+}
+
+/** MAIL and RCPT parameters of a DSN request, for a server that offers DSN */
+function dsnParams(tx: Transaction): { mail: string[]; rcpt: string[][] } {
+  const first = tx.dsn?.find((d) => d?.ret !== undefined || d?.envid !== undefined);
+  return {
+    mail: [...(first?.ret ? [`RET=${first.ret}`] : []), ...(first?.envid ? [`ENVID=${xtext(first.envid)}`] : [])],
+    rcpt: tx.rcpts.map((_, i) => {
+      const d = tx.dsn?.[i];
+      const semi = d?.orcpt?.indexOf(';') ?? -1;
+      return [...(d?.notify ? [`NOTIFY=${d.notify.join(',')}`] : []), ...(d?.orcpt && semi > 0 ? [`ORCPT=${d.orcpt.slice(0, semi)};${xtext(d.orcpt.slice(semi + 1))}`] : [])];
+    }),
+  };
 }
 
 /** a reply as an error line: code and one line of printable text (it is stored and logged) */
@@ -204,13 +227,16 @@ export class Session {
     if (utf8 && !extensions.has('SMTPUTF8')) {
       return { stale: false, outcomes: tx.rcpts.map(() => ({ result: 'permfail', text: `553 5.6.7 ${host} does not support SMTPUTF8, which this message's addresses need` })) };
     }
+    const dsnOn = extensions.has('DSN');
+    const dsn = dsnOn ? dsnParams(tx) : { mail: [], rcpt: tx.rcpts.map(() => []) };
     const params = [
       ...(extensions.has('SIZE') ? [`SIZE=${tx.content.length}`] : []),
       ...(extensions.has('8BITMIME') && tx.content.some((b) => b > 0x7f) ? ['BODY=8BITMIME'] : []),
       ...(utf8 ? ['SMTPUTF8'] : []),
+      ...dsn.mail,
     ];
     const mailLine = `MAIL FROM:<${tx.sender}>${params.map((x) => ` ${x}`).join('')}`;
-    const rcptLines = tx.rcpts.map((r) => `RCPT TO:<${r}>`);
+    const rcptLines = tx.rcpts.map((r, i) => `RCPT TO:<${r}>${dsn.rcpt[i]!.map((x) => ` ${x}`).join('')}`);
     let mail: Reply;
     const rcptReplies: Reply[] = [];
     if (extensions.has('PIPELINING')) {
@@ -236,7 +262,8 @@ export class Session {
     const end = await c.next();
     const o = end.code >= 200 && end.code < 300 ? { result: 'ok' as const, text: `delivered to ${host} [${peer.address}]: ${line(end)}` } : outcomeOf(end, 'the end of DATA', host);
     this.reusable = end.code !== 0 && end.code !== 421 && c.alive();
-    return { stale: false, outcomes: outcomes.map((x) => x ?? o) };
+    const passed = (i: number) => o.result === 'ok' && dsnOn && tx.dsn?.[i]?.notify !== undefined;
+    return { stale: false, outcomes: outcomes.map((x, i) => x ?? (passed(i) ? { ...o, dsnPassed: true } : o)) };
   }
 
   alive(): boolean {

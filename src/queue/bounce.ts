@@ -19,6 +19,11 @@ export interface BounceFailure {
   /** not a failure yet: a delay warning, and the time (seconds since the epoch) until which
    * delivery is still tried */
   readonly delayedUntil?: number;
+  /** not a failure: a success notice (NOTIFY=SUCCESS), delivered here or relayed to a next hop
+   * that does not send notices itself */
+  readonly success?: 'delivered' | 'relayed';
+  /** the sender's ORCPT for this recipient (`rfc822;address`) */
+  readonly orcpt?: string;
 }
 
 export interface BounceInput {
@@ -33,6 +38,8 @@ export interface BounceInput {
   /** the bounce's own id (for its Message-ID) */
   readonly id: string;
   readonly now: Date;
+  /** the sender's ENVID */
+  readonly envid?: string;
 }
 
 /** printable ASCII only, on one line, at most `max` characters */
@@ -42,6 +49,7 @@ function oneLine(s: string, max = 900): string {
 
 /** the enhanced status code of an error text, or the default for its kind */
 export function statusOf(f: BounceFailure): string {
+  if (f.success !== undefined) return '2.0.0';
   const m = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(f.error);
   if (f.delayedUntil !== undefined) return m && m[1] === '4' ? m[0] : '4.0.0';
   if (f.expired) return m && m[1] === '4' ? m[0] : '4.4.7';
@@ -63,9 +71,14 @@ export function bounceMessage(b: BounceInput): Buffer {
   const arrival = rfc5322Date(new Date(b.arrival * 1000));
   const expired = b.failures.some((f) => f.expired);
   const delayed = b.failures.find((f) => f.delayedUntil !== undefined)?.delayedUntil;
-  const subject = delayed !== undefined ? 'delayed' : expired ? 'delivery time expired' : 'error';
+  const success = b.failures.find((f) => f.success !== undefined)?.success;
+  const subject = success ?? (delayed !== undefined ? 'delayed' : expired ? 'delivery time expired' : 'error');
   const intro =
-    delayed !== undefined
+    success === 'delivered'
+      ? 'A message you sent was delivered to these recipients, as you asked to be told:'
+      : success === 'relayed'
+        ? 'A message you sent was passed on to these recipients\' mail system, which will not send\r\nnotices of its own, as you asked to be told:'
+        : delayed !== undefined
       ? `A message you sent has not been delivered yet to these recipients. This is only a\r\nwarning: the mail system will keep trying until ${rfc5322Date(new Date(delayed * 1000))}.`
       : expired
         ? 'A message you sent could not be delivered in time to these recipients, and the mail\r\nsystem has given up:'
@@ -99,15 +112,17 @@ export function bounceMessage(b: BounceInput): Buffer {
     'Content-Type: message/delivery-status',
     '',
     `Reporting-MTA: dns; ${host}`,
+    ...(b.envid !== undefined ? [`Original-Envelope-Id: ${oneLine(b.envid, 100)}`] : []),
     `Arrival-Date: ${arrival}`,
     '',
   ];
   for (const f of b.failures) {
     const rcpt = oneLine(f.rcpt, 256);
+    const original = f.orcpt !== undefined && /^[A-Za-z0-9-]+;./.test(f.orcpt) ? oneLine(f.orcpt.replace(';', '; '), 300) : `rfc822; ${rcpt}`;
     lines.push(
-      `Original-Recipient: rfc822; ${rcpt}`,
+      `Original-Recipient: ${original}`,
       `Final-Recipient: rfc822; ${rcpt}`,
-      `Action: ${f.delayedUntil !== undefined ? 'delayed' : 'failed'}`,
+      `Action: ${f.success ?? (f.delayedUntil !== undefined ? 'delayed' : 'failed')}`,
       `Status: ${statusOf(f)}`,
       `Diagnostic-Code: smtp; ${oneLine(f.error)}`,
       ...(f.delayedUntil !== undefined ? [`Will-Retry-Until: ${rfc5322Date(new Date(f.delayedUntil * 1000))}`] : []),

@@ -12,7 +12,7 @@ import type { ScheduledEnvelope, SchedulerToQueue } from '../bus/msg-queue-sched
 import { MAX_RESERVED, type QueueToSmtp, type SmtpToQueue } from '../bus/msg-smtp-queue';
 import { dispatch, type Handlers } from '../bus/schema';
 import { perChannel, runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
-import type { MtaToQueue } from '../bus/msg-queue-mta';
+import type { MtaToQueue, RelayEnvelope } from '../bus/msg-queue-mta';
 import { Agent } from './agent';
 import { Bouncer } from './bouncer';
 import { Spool, SpoolFullError, type StoredEnvelope } from './spool';
@@ -104,7 +104,8 @@ class Deliveries {
         const stream = (this.stream = (this.stream + 1) >>> 0);
         for (let off = 0; off < content.length; off += STREAM_CHUNK) ch.sendBytes(stream, content.subarray(off, off + STREAM_CHUNK));
         if (type === 'mta') {
-          ch.send({ type: 'MTA_DELIVER', stream, envelope: { evpid, msgid: e.msgid, action: String(e.action), dest: String(e.dest), sender: String(e.sender) } });
+          const dsn = e.dsn as RelayEnvelope['dsn'];
+          ch.send({ type: 'MTA_DELIVER', stream, envelope: { evpid, msgid: e.msgid, action: String(e.action), dest: String(e.dest), sender: String(e.sender), ...(dsn ? { dsn } : {}) } });
           return;
         }
         const via = e.via as DeliveryEnvelope['via'];
@@ -191,13 +192,14 @@ class Deliveries {
     }
   }
 
-  finish(evpid: string, result: 'ok' | 'tempfail' | 'permfail', text: string): void {
+  /** `dsnPassed`: the next hop took the sender's DSN request, so no success notice from here */
+  finish(evpid: string, result: 'ok' | 'tempfail' | 'permfail', text: string, dsnPassed = false): void {
     this.agents.mda.done(evpid);
     this.agents.mta.done(evpid);
     const e = this.envelopes.get(evpid);
     if (e && result === 'tempfail') this.update(e, { retry: e.retry + 1, lasttry: Math.floor(Date.now() / 1000), errorline: text });
     else if (e && result === 'permfail') this.bouncer.bounce(e, text, false);
-    else if (e) this.remove(e);
+    else if (e && (dsnPassed || !this.bouncer.delivered(e, text, this.scheduled(e).type === 'mta'))) this.remove(e);
     this.report(evpid, result, text);
   }
 }
@@ -344,7 +346,7 @@ export function main(): void {
           if (m.type === 'MDA_RESULT') deliveries.finish(m.evpid, m.result, m.text);
         } else if (peer === 'mta') {
           const m = msg as MtaToQueue;
-          if (m.type === 'MTA_RESULT') deliveries.finish(m.evpid, m.result, m.text);
+          if (m.type === 'MTA_RESULT') deliveries.finish(m.evpid, m.result, m.text, m.dsnPassed === true);
         }
       },
       onPeerBytes: (peer, id, bytes) => {

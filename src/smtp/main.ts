@@ -76,8 +76,27 @@ function viewOf(l: InetListener | SocketListener): ListenerView {
 
 interface SessionState {
   /** by recipient address in lower case (smtp-server also takes two spellings as one) */
-  targets: Map<string, { rcpt: string; targets: EnvelopeTarget[] }>;
+  targets: Map<string, { rcpt: string; targets: EnvelopeTarget[]; dsn?: RcptDsn }>;
   mails: number;
+}
+
+/** NOTIFY and ORCPT of a RCPT, as smtp-server parsed them */
+interface RcptDsn {
+  readonly notify?: ('NEVER' | 'SUCCESS' | 'FAILURE' | 'DELAY')[];
+  readonly orcpt?: string;
+}
+
+/** the DSN request of one recipient of the session's transaction, or undefined if none */
+function dsnOf(s: SMTPServerSession, rcpt: RcptDsn | undefined): EnvelopeIn['dsn'] {
+  const m = (s.envelope as { dsn?: { ret?: string; envid?: string } }).dsn ?? {};
+  const ret: 'FULL' | 'HDRS' | undefined = m.ret === 'FULL' ? 'FULL' : m.ret === 'HDRS' ? 'HDRS' : undefined;
+  const d = {
+    ...(rcpt?.notify?.length ? { notify: rcpt.notify } : {}),
+    ...(rcpt?.orcpt ? { orcpt: rcpt.orcpt } : {}),
+    ...(ret ? { ret } : {}),
+    ...(m.envid ? { envid: m.envid } : {}),
+  };
+  return Object.keys(d).length > 0 ? d : undefined;
 }
 
 const states = new WeakMap<SMTPServerSession, SessionState>();
@@ -225,7 +244,7 @@ class Inbound {
     );
   }
 
-  onRcptTo(received: string, s: SMTPServerSession, cb: (err?: Error | null) => void): void {
+  onRcptTo(received: string, dsn: RcptDsn | undefined, s: SMTPServerSession, cb: (err?: Error | null) => void): void {
     // RFC 5321 §4.5.1: <postmaster> without a domain must be accepted: this host's postmaster
     const address = received.toLowerCase() === 'postmaster' ? `postmaster@${serverName()}` : received;
     const problem = checkAddress(address, 'recipient', s.envelope.mailFrom ? smtputf8(s.envelope.mailFrom) : false);
@@ -239,7 +258,7 @@ class Inbound {
       (r) => {
         if (r.type === 'LKA_RCPT_OK') {
           const key = address.toLowerCase();
-          if (!st.targets.has(key)) st.targets.set(key, { rcpt: address, targets: r.targets });
+          if (!st.targets.has(key)) st.targets.set(key, { rcpt: address, targets: r.targets, ...(dsn ? { dsn } : {}) });
           cb();
         } else if (r.type === 'LKA_RCPT_FAIL') cb(replyError(r.code, r.esc, r.text));
         else cb(replyError(451, '4.3.0', 'Temporary failure'));
@@ -323,8 +342,9 @@ class Inbound {
     if (masquerade && gate.tooLong) throw abort(552, '5.3.4', 'Header section too long to check the From header');
     const envelopes: EnvelopeIn[] = [];
     const { socket: _socket, ...client } = this.sessionInfo(s);
-    for (const { rcpt, targets } of st.targets.values()) {
-      for (const t of targets) envelopes.push({ action: t.action, sender: mailFrom, rcpt, dest: t.dest, ...(t.via ? { via: t.via } : {}), ...client });
+    for (const { rcpt, targets, dsn } of st.targets.values()) {
+      const request = dsnOf(s, dsn);
+      for (const t of targets) envelopes.push({ action: t.action, sender: mailFrom, rcpt, dest: t.dest, ...(t.via ? { via: t.via } : {}), ...client, ...(request ? { dsn: request } : {}) });
     }
     const r = await queue.request<QueueToSmtp>({ type: 'QUEUE_MSG_COMMIT', msgid, envelopes }, 60_000).catch(() => undefined);
     if (r?.type === 'QUEUE_MSG_COMMITTED') {
@@ -375,7 +395,7 @@ function serverFor(worker: WorkerContext, l: ListenerView, config: SmtpConfig, c
     ...guardOptions(config.sessions.commandTimeoutMs, config.sessions.dataTimeoutMs),
     ...proxyV2Options(l.proxyV2),
     onMailFrom: (a, s, cb) => inbound.onMailFrom(a, s, cb),
-    onRcptTo: (a, s, cb) => inbound.onRcptTo(a.address, s, cb),
+    onRcptTo: (a, s, cb) => inbound.onRcptTo(a.address, (a as { dsn?: RcptDsn }).dsn, s, cb),
     onData: (stream, s, cb) => inbound.onData(stream, s, cb),
   });
 }
