@@ -7,6 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -34,9 +35,11 @@ before(async () => {
   port = await freePort();
   drop = fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-alias-pipe-'));
   fs.chmodSync(drop, 0o777);
+  // an :include: file: read by lka (the daemon user), one value per line
+  fs.writeFileSync(path.join(drop, 'team'), `# the team\n${one.name}\n${two.name}\n`, { mode: 0o644 });
   const conf = [
     `listen on 127.0.0.1 port ${port}`,
-    `table aliases { logger = "|id -un > ${drop}/who; cat > ${drop}/msg" }`,
+    `table aliases { logger = "|id -un > ${drop}/who; cat > ${drop}/msg", archive = "${drop}/archive.mbox", team = ":include:${drop}/team", both = "${one.name}, ${two.name}@fwd.test" }`,
     'action "local" maildir',
     'action "aliased" maildir alias <aliases>',
     'match from any for domain "fwd.test" action "local"',
@@ -147,4 +150,20 @@ test('a |command of an alias table runs as the daemon user, as in OpenSMTPD', as
   await d.waitLog(new RegExp(`delivered evpid=${msgid}`));
   assert.equal(fs.readFileSync(path.join(drop, 'who'), 'utf8').trim(), '_smtpd');
   assert.ok(fs.readFileSync(path.join(drop, 'msg'), 'latin1').endsWith('\r\nSubject: to the alias pipe\r\n\r\nbody of to the alias pipe\r\n'));
+});
+
+test('alias forms end to end: /file (mbox append, as the daemon user), :include: (each user of the file), a user and an address', async () => {
+  for (const u of [one, two]) fs.rmSync(path.join(u.home, 'Maildir'), { recursive: true, force: true });
+  fs.rmSync(path.join(one.home, '.forward'), { force: true });
+  await sendOne(port, 'archive@alias.test', 'to the archive');
+  const file = path.join(drop, 'archive.mbox');
+  for (let i = 0; i < 100 && !fs.existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.match(fs.readFileSync(file, 'latin1'), /^From s@remote\.test .*\n(?:.*\n)*Subject: to the archive\n\nbody of to the archive\n\n$/);
+  assert.equal(fs.statSync(file).uid, Number(spawnSync('id', ['-u', '_smtpd'], { encoding: 'utf8' }).stdout.trim()), "the daemon user's file");
+  await sendOne(port, 'team@alias.test', 'to the team');
+  assert.ok(await inMaildir(one, 'to the team'));
+  assert.ok(await inMaildir(two, 'to the team'));
+  await sendOne(port, 'both@alias.test', 'to both');
+  assert.ok(await inMaildir(one, 'to both'), 'a user');
+  assert.ok(await inMaildir(two, 'to both'), 'an address, through the rules again');
 });
