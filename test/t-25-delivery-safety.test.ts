@@ -7,6 +7,8 @@
  * that exits 67) and a delivered recipient: from MAILER-DAEMON with the null sender, multipart/report, only the failed
  * recipient, the original headers and not the body), D11 (no backscatter: an unknown user is
  * refused at RCPT, nothing is queued, so nothing can bounce).
+ * Also: virtual users delivered as one system user (`virtual <t> user X`, sub-address and
+ * catch-all lookups, a maildir path from the destination).
  * Elsewhere: D01, D02 (t-18), D03 (t-14), D06 (t-04), D09 (t-13), D12, D14 (t-19), D13 (t-24);
  * D08 (MX to self) needs outbound relay.
  */
@@ -27,6 +29,8 @@ let bob: { name: string; uid: number; gid: number; home: string };
 /** the D10 sender, whose mail goes to a command that records the envelope sender */
 let carol: { name: string; uid: number; gid: number; home: string };
 let scripts = '';
+/** the mail root of the virtual domain, owned by carol (its delivery user) */
+let vroot = '';
 
 before(async () => {
   assertRoot();
@@ -43,6 +47,9 @@ before(async () => {
   scripts = fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-d10-'));
   fs.chmodSync(scripts, 0o755);
   fs.writeFileSync(path.join(scripts, 'record'), '#!/bin/sh\nprintf \'<%s>\\n\' "$SENDER" >> "$HOME/d10.sender"\ncat >> "$HOME/d10.report"\n', { mode: 0o755 });
+  vroot = fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-vmail-'));
+  fs.chmodSync(vroot, 0o755);
+  fs.chownSync(vroot, carol.uid, carol.gid);
   port = await freePort();
   const conf = [
     `listen on 127.0.0.1 port ${port}`,
@@ -53,6 +60,10 @@ before(async () => {
     `action "record" mda "${scripts}/record"`,
     'match from any for rcpt-to "broken@safe.test" action "broken"',
     `match from any for rcpt-to "${carol.name}@safe.test" action "record"`,
+    // virtual users: one system user (carol) holds every mailbox, named by the virtual table
+    'table vmap { "info@virt.test" = "info-box", "@virt.test" = "catchall" }',
+    `action "vmail" maildir "${vroot}/%{dest.domain}/%{dest.user}" virtual <vmap> user ${carol.name}`,
+    'match from any for domain "virt.test" action "vmail"',
     'match from any for domain "safe.test" action "local"',
     '',
   ];
@@ -63,6 +74,7 @@ before(async () => {
 after(async () => {
   await stopDaemon(d);
   fs.rmSync(scripts, { recursive: true, force: true });
+  fs.rmSync(vroot, { recursive: true, force: true });
 });
 
 /** the messages in the user's Maildir/new, as text */
@@ -168,4 +180,17 @@ test('D11: no backscatter: an unknown local user is refused at RCPT with 550 5.1
   c.close();
   await new Promise((r) => setTimeout(r, 300));
   assert.equal((d.logs().match(/message-committed/g) ?? []).length, before);
+});
+
+test('virtual users with one delivery user: the table names the mailbox (sub-address and catch-all too), the files are that user\'s', async () => {
+  smtplib('s@remote.test', ['info@virt.test', 'info+news@virt.test', 'anyone@virt.test'], 'Subject: to virtual\r\n\r\nhello\r\n');
+  const inbox = (box: string) => {
+    const dir = path.join(vroot, 'virt.test', box, 'new');
+    return fs.existsSync(dir) ? fs.readdirSync(dir).map((f) => path.join(dir, f)) : [];
+  };
+  const info = await waitFor('info-box', () => (inbox('info-box').length >= 2 ? inbox('info-box') : undefined));
+  const catchall = await waitFor('catchall', () => (inbox('catchall').length >= 1 ? inbox('catchall') : undefined));
+  assert.equal(info.length, 2, 'info@ and info+news@ (the sub-address is looked up after the whole address)');
+  assert.equal(catchall.length, 1);
+  for (const f of [...info, ...catchall]) assert.equal(fs.statSync(f).uid, carol.uid, 'written as the action\'s user');
 });
