@@ -67,6 +67,11 @@ before(async () => {
     'reject.test': { mx: [[10, 'mx.reject.test']] },
     'mx.reject.test': { a: ['127.0.0.3'] },
     'defer.test': { mx: [[10, 'mx.defer.test']] },
+    'src.test': { mx: [[10, 'mx.remote.test']] },
+    // this host is a backup MX (me.test) of bk1.test, and the best MX of bk2.test
+    'bk1.test': { mx: [[10, 'mx.remote.test'], [20, 'me.test']] },
+    'bk2.test': { mx: [[10, 'me.test'], [20, 'mx.remote.test']] },
+    'me.test': { a: ['127.0.0.9'] },
     'mx.defer.test': { a: ['127.0.0.4'] },
   });
   port = await freePort();
@@ -74,7 +79,11 @@ before(async () => {
     `listen on 127.0.0.1 port ${port}`,
     'action "local" maildir',
     'action "out" relay',
+    'action "fromsrc" relay src { 127.0.0.5 } helo-src { 127.0.0.5 = out5.test }',
+    'action "backup" relay backup mx me.test',
     'match from any for domain "local.test" action "local"',
+    'match from src 127.0.0.1 for domain "src.test" action "fromsrc"',
+    'match from src 127.0.0.1 for domain { bk1.test, bk2.test } action "backup"',
     'match from src 127.0.0.1 for any action "out"',
     '',
   ];
@@ -176,4 +185,19 @@ test('smtpctl show hosts, hoststats, routes and relays tell what the mta did; re
   const bad = ctl('resume', 'route', '999');
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /no route 999 \(smtpctl show routes lists them\)/);
+});
+
+test('relay src and helo-src: the connection comes from the src address, with the EHLO name helo-src gives it', async () => {
+  await sendOne(port, 'x@src.test', 'from src', { from: sender() });
+  const got = await waitFor('the sink', () => dumped('127.0.0.1').find((m) => m.includes('Subject: from src')));
+  assert.match(got, /^X-Client-Addr: 127\.0\.0\.5$/m);
+  assert.match(got, /^X-Helo-Args: out5\.test$/m);
+});
+
+test('relay backup mx: only exchangers preferred to this host are used; none: deferred', async () => {
+  await sendOne(port, 'x@bk1.test', 'to a primary', { from: sender() });
+  await waitFor('the sink', () => dumped('127.0.0.1').find((m) => m.includes('Subject: to a primary')));
+  const msgid = await sendOne(port, 'x@bk2.test', 'we are the best', { from: sender() });
+  const line = await d.waitLog(new RegExp(`mta\\[\\d+\\] info deferred evpid=${msgid}.*`));
+  assert.match(line, /451 4\.4\.4 bk2\.test: no MX is preferred to this backup MX \(me\.test\)/);
 });

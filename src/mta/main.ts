@@ -65,8 +65,22 @@ function tableValue(tables: readonly Table[], name: string, key?: string): strin
   return t.pairs.find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1];
 }
 
+/** the keys of a list table */
+function tableList(tables: readonly Table[], name: string): readonly string[] {
+  const t = tables.find((x) => x.name === name);
+  return t?.kind === 'static' ? (t.type === 'list' ? t.keys : t.pairs.map(([k]) => k)) : [];
+}
+
+/** a mapping table as an object */
+function tableMap(tables: readonly Table[], name: string): Record<string, string> {
+  const t = tables.find((x) => x.name === name);
+  return t?.kind === 'static' && t.type === 'mapping' ? Object.fromEntries(t.pairs.map(([k, v]) => [k, v])) : {};
+}
+
 class Relay {
   private readonly cas = new Map<string, Buffer>();
+  /** which `src` address the next delivery uses */
+  private srcTurn = 0;
   /** what smtpctl shows of hosts, routes and relays; disabled routes */
   readonly book = new RouteBook();
   /** sessions kept open between messages to the same server */
@@ -125,6 +139,12 @@ class Relay {
     }
     const helo = action.helo ?? serverName();
     const timeoutMs = this.config.timeoutMs;
+    // `src`: the local addresses to connect from, one after the other; `helo-src`: the EHLO
+    // name for each of them
+    const sources = action.src !== undefined ? tableList(this.config.tables, action.src) : [];
+    const localAddress = sources.length > 0 ? sources[this.srcTurn++ % sources.length] : undefined;
+    const heloSrc = action.heloSrc !== undefined ? tableMap(this.config.tables, action.heloSrc) : undefined;
+    const origin = { helo, ...(localAddress ? { localAddress } : {}), ...(heloSrc ? { heloSrc } : {}) };
     const ca = action.ca !== undefined ? this.cas.get(action.ca) : undefined;
     const tx = { sender: action.mailFrom ?? first.sender, rcpts: jobs.map((j) => j.envelope.dest), content: jobs[0]!.content, dsn: jobs.map((j) => j.envelope.dsn) };
     let peers: Peer[];
@@ -141,7 +161,7 @@ class Relay {
       }
       const tls = url.tls === 'opportunistic' && action.tls !== undefined ? 'starttls' : url.tls;
       const verify = tls === 'smtps' || tls === 'starttls' ? action.tls !== 'no-verify' : false;
-      peers = [{ address: url.host, port: url.port, name: url.host, tls, verify, helo, timeoutMs, ...(ca ? { ca } : {}), ...(auth ? { auth } : {}) }];
+      peers = [{ address: url.host, port: url.port, name: url.host, tls, verify, ...origin, timeoutMs, ...(ca ? { ca } : {}), ...(auth ? { auth } : {}) }];
     } else {
       const lka = await this.lka();
       if (!lka) return all({ result: 'tempfail', text: '451 4.3.0 lookups are not available (lka)' });
@@ -154,10 +174,17 @@ class Relay {
       // none, the mail would loop back here
       const own = new Set(interfaceAddresses());
       const self = this.config.listenPorts.includes(this.config.mxPort) ? r.hosts.find((h) => h.addresses.some((a) => isLocal(a, own))) : undefined;
-      const hosts = self ? r.hosts.filter((h) => h.preference < self.preference) : r.hosts;
+      let hosts = self ? r.hosts.filter((h) => h.preference < self.preference) : r.hosts;
       if (hosts.length === 0) return all({ result: 'permfail', text: `554 5.4.6 ${domain}: its MX ${self!.name} is this host: the mail would loop back to itself` });
+      // a backup MX hands mail only to the exchangers preferred to itself
+      if (action.backup) {
+        const me = (action.backup.mx ?? serverName()).toLowerCase().replace(/\.$/, '');
+        const mine = hosts.find((h) => h.name.replace(/\.$/, '') === me);
+        if (mine) hosts = hosts.filter((h) => h.preference < mine.preference);
+        if (hosts.length === 0) return all({ result: 'tempfail', text: `451 4.4.4 ${domain}: no MX is preferred to this backup MX (${me})` });
+      }
       const tls = action.tls !== undefined ? 'starttls' : 'opportunistic';
-      peers = hosts.flatMap((h) => h.addresses.map((address) => ({ address, port: this.config.mxPort, name: h.name, tls, verify: action.tls === 'verify', helo, timeoutMs, ...(ca ? { ca } : {}) })));
+      peers = hosts.flatMap((h) => h.addresses.map((address) => ({ address, port: this.config.mxPort, name: h.name, tls, verify: action.tls === 'verify', ...origin, timeoutMs, ...(ca ? { ca } : {}) })));
     }
     const relay = smarthost !== undefined ? `[relay:${smarthost}]` : `[mx:${domain}]`;
     this.book.task(relay, 1);

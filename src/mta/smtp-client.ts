@@ -29,6 +29,10 @@ export interface Peer {
   readonly verify: boolean;
   readonly ca?: Buffer;
   readonly helo: string;
+  /** the local address to connect from (relay `src`) */
+  readonly localAddress?: string;
+  /** the EHLO name by local address (relay `helo-src`), before `helo` */
+  readonly heloSrc?: Readonly<Record<string, string>>;
   readonly auth?: { readonly user: string; readonly password: string };
   /** how long each reply may take (the greeting, each command, the end of DATA) */
   readonly timeoutMs: number;
@@ -164,6 +168,11 @@ class Connection {
     return !this.socket.destroyed && this.socket.writable;
   }
 
+  /** the address this end of the connection has */
+  localAddress(): string {
+    return (this.socket.localAddress ?? '').replace(/^::ffff:(?=\d+\.)/, '');
+  }
+
   close(): void {
     if (this.socket.destroyed) return;
     this.socket.end('QUIT\r\n');
@@ -180,8 +189,8 @@ function connect(peer: Peer): Promise<Connection | string> {
     const where = `${peer.name} [${peer.address}]:${peer.port}`;
     const s: net.Socket =
       peer.tls === 'smtps'
-        ? tls.connect({ host: peer.address, port: peer.port, ...(net.isIP(peer.name) === 0 ? { servername: peer.name } : {}), rejectUnauthorized: peer.verify, ...(peer.ca ? { ca: peer.ca } : {}), minVersion: 'TLSv1.2' })
-        : net.connect({ host: peer.address, port: peer.port });
+        ? tls.connect({ host: peer.address, port: peer.port, ...(peer.localAddress ? { localAddress: peer.localAddress } : {}), ...(net.isIP(peer.name) === 0 ? { servername: peer.name } : {}), rejectUnauthorized: peer.verify, ...(peer.ca ? { ca: peer.ca } : {}), minVersion: 'TLSv1.2' })
+        : net.connect({ host: peer.address, port: peer.port, ...(peer.localAddress ? { localAddress: peer.localAddress } : {}) });
     s.setTimeout(peer.timeoutMs, () => s.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
     // for smtps, an error once TCP is up is the TLS handshake's (a certificate not verified...)
     let tcpUp = false;
@@ -296,16 +305,17 @@ export async function openSession(peer: Peer): Promise<Session | { readonly fail
 /** the greeting, EHLO (or HELO), STARTTLS and AUTH: the extensions offered, or why not */
 async function greet(c: Connection, peer: Peer): Promise<Set<string> | string> {
   const host = peer.name;
+  const helo = peer.heloSrc?.[c.localAddress()] ?? peer.helo;
   const down = (r: Reply, where: string): string => outcomeOf(r, where, host).text.replace(/^(?=[^\d])/, '421 4.4.2 ');
   const greeting = await c.next();
   if (greeting.code !== 220) return down(greeting, 'the greeting');
-  let ehlo = await c.say(`EHLO ${peer.helo}`);
+  let ehlo = await c.say(`EHLO ${helo}`);
   let extensions = new Set<string>();
   if (ehlo.code === 250) extensions = new Set(ehlo.lines.slice(1).map((l) => l.split(' ')[0]!.toUpperCase()));
   else {
     if (ehlo.code === 0) return down(ehlo, 'EHLO');
-    const helo = await c.say(`HELO ${peer.helo}`);
-    if (helo.code !== 250) return down(helo, 'HELO');
+    const reply = await c.say(`HELO ${helo}`);
+    if (reply.code !== 250) return down(reply, 'HELO');
   }
   const tlsWanted = peer.tls === 'starttls' || (peer.tls === 'opportunistic' && extensions.has('STARTTLS'));
   if (tlsWanted && !c.secure) {
@@ -314,7 +324,7 @@ async function greet(c: Connection, peer: Peer): Promise<Set<string> | string> {
     if (go.code !== 220) return down(go, 'STARTTLS');
     const failed = await c.upgrade(peer);
     if (failed !== undefined) return `421 4.7.10 ${failed}`;
-    ehlo = await c.say(`EHLO ${peer.helo}`);
+    ehlo = await c.say(`EHLO ${helo}`);
     if (ehlo.code !== 250) return down(ehlo, 'EHLO after STARTTLS');
     extensions = new Set(ehlo.lines.slice(1).map((l) => l.split(' ')[0]!.toUpperCase()));
   }

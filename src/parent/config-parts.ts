@@ -41,7 +41,7 @@ export function configFor(name: WorkerName, c: Config, o: Pick<DaemonOptions, 's
         mxPort: o.mxPort,
         timeoutMs: o.mtaTimeoutMs,
         listenPorts: c.listeners.flatMap((l) => (l.kind === 'inet' ? [l.port] : [])),
-        tables: c.tables.filter((t) => c.actions.some((a) => a.kind === 'relay' && (a.host === t.name || a.auth === t.name || a.domain === t.name))),
+        tables: c.tables.filter((t) => c.actions.some((a) => a.kind === 'relay' && [a.host, a.auth, a.domain, a.src, a.heloSrc].includes(t.name))),
       };
     case 'mda':
       return { mda: c.mda, actions: c.actions.filter((a) => a.kind === 'local'), subAddrDelim: c.smtp.subAddrDelim };
