@@ -12,13 +12,15 @@ export interface ZoneEntry {
   readonly mx?: readonly (readonly [number, string])[];
   readonly a?: readonly string[];
   readonly aaaa?: readonly string[];
+  /** TXT records, one string each (split into 255-byte pieces on the wire) */
+  readonly txt?: readonly string[];
   /** answer every query for this name with SERVFAIL (rcode 2) */
   readonly servfail?: boolean;
 }
 
 export type Zone = Record<string, ZoneEntry>;
 
-const TYPE = { A: 1, MX: 15, AAAA: 28 } as const;
+const TYPE = { A: 1, MX: 15, TXT: 16, AAAA: 28 } as const;
 
 function encodeName(name: string): Buffer {
   const labels = name.replace(/\.$/, '').split('.').filter((l) => l !== '');
@@ -70,6 +72,17 @@ function answer(zone: Zone, msg: Buffer): Buffer {
   }
   if (entry && q.type === TYPE.A) for (const a of entry.a ?? []) answers.push(record(TYPE.A, Buffer.from(a.split('.').map(Number))));
   if (entry && q.type === TYPE.AAAA) for (const a of entry.aaaa ?? []) answers.push(record(TYPE.AAAA, ipv6Bytes(a)));
+  if (entry && q.type === TYPE.TXT) {
+    for (const t of entry.txt ?? []) {
+      const bytes = Buffer.from(t, 'latin1');
+      const pieces: Buffer[] = [];
+      for (let i = 0; i < bytes.length; i += 255) {
+        const p = bytes.subarray(i, i + 255);
+        pieces.push(Buffer.from([p.length]), p);
+      }
+      answers.push(record(TYPE.TXT, Buffer.concat(pieces)));
+    }
+  }
   const head = Buffer.alloc(12);
   head.writeUInt16BE(msg.readUInt16BE(0), 0); // id
   // QR, the opcode and RD as asked, AA, RA; NXDOMAIN for an unknown name

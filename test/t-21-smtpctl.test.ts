@@ -217,6 +217,44 @@ test('log verbose: debug lines appear (a session opening); log brief: they stop'
   assert.equal(count(), before);
 });
 
+test('trace smtp: the smtp worker\'s debug lines only; trace imsg: a line per bus message; untrace all: both stop', async () => {
+  const connected = () => (d.logs().match(/smtp\[\d+\] debug smtp-connected/g) ?? []).length;
+  const imsg = () => (d.logs().match(/ info imsg: /g) ?? []).length;
+  assert.equal(ctl('trace', 'smtp').out, 'command succeeded\n');
+  assert.equal(ctl('trace', 'imsg').out, 'command succeeded\n');
+  const c = await RawSmtp.connect(port);
+  await c.reply();
+  c.close();
+  await d.waitLog(/smtp\[\d+\] debug smtp-connected/);
+  await send('traced');
+  await d.waitLog(/info imsg: smtp -> lka LKA_RCPT /);
+  assert.equal(ctl('untrace', 'all').out, 'command succeeded\n');
+  await new Promise((res) => setTimeout(res, 700)); // lines logged before it are still on their way
+  const [c0, i0] = [connected(), imsg()];
+  await send('not traced');
+  await new Promise((res) => setTimeout(res, 500));
+  assert.deepEqual([connected(), imsg()], [c0, i0]);
+  const bad = ctl('trace', 'everything');
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.err, /unknown subsystem: "everything" \(imsg, io, smtp/);
+});
+
+test('profile imsg: the time each bus message took to handle; profile queue: each commit\'s time; unprofile: they stop', async () => {
+  assert.equal(ctl('profile', 'imsg').out, 'command succeeded\n');
+  assert.equal(ctl('profile', 'queue').out, 'command succeeded\n');
+  const msgid = await send('profiled');
+  await d.waitLog(/lka\[\d+\] info profile-imsg from=smtp type=LKA_RCPT ms=[\d.]+/);
+  await d.waitLog(new RegExp(`queue\\[\\d+\\] info profile-queue msgid=${msgid} what=commit ms=[\\d.]+`));
+  ctl('unprofile', 'imsg');
+  ctl('unprofile', 'queue');
+  await new Promise((res) => setTimeout(res, 700));
+  const count = () => (d.logs().match(/profile-(?:imsg|queue)/g) ?? []).length;
+  const before = count();
+  await send('not profiled');
+  await new Promise((res) => setTimeout(res, 500));
+  assert.equal(count(), before);
+});
+
 async function rcptReply(rcpt: string): Promise<number> {
   const c = await RawSmtp.connect(port);
   await c.reply();

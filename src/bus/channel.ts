@@ -55,11 +55,13 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
   private bytesHandler?: (id: number, bytes: Buffer) => void;
   private errorHandler: (err: Error) => void = () => undefined;
   private closeHandlers: (() => void)[] = [];
+  private tracer: ((line: string) => void) | undefined;
   private out: Buffer[] = [];
   private outBytes = 0;
   private readonly flushSoon = () => this.flush();
 
   constructor(private readonly opts: ChannelOptions<In>) {
+    this.tracer = opts.trace;
     this.reader = new FrameReader(opts.maxFrame ?? DEFAULT_MAX_FRAME);
     opts.socket.on('data', (chunk: Buffer) => this.receive(chunk));
     // A socket error (ECONNRESET, EPIPE: the peer died) only closes the channel; protocol
@@ -223,11 +225,16 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
     for (const h of this.closeHandlers) h();
   }
 
+  /** smtpctl trace imsg / untrace imsg: one log line per message, or none */
+  setTrace(trace: ((line: string) => void) | undefined): void {
+    this.tracer = trace;
+  }
+
   private traceLine(dir: '->' | '<-', msg: { type: string }): void {
-    if (!this.opts.trace) return;
+    if (!this.tracer) return;
     const { type, ...rest } = msg as Message;
     const body = JSON.stringify(rest);
     const shown = body.length > TRACE_MAX ? `${body.slice(0, TRACE_MAX)}...` : body;
-    this.opts.trace(`${this.opts.self} ${dir} ${this.opts.peer} ${type} ${shown}`);
+    this.tracer(`${this.opts.self} ${dir} ${this.opts.peer} ${type} ${shown}`);
   }
 }

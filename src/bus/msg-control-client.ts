@@ -6,6 +6,7 @@
  * (with `re`). A malformed frame from a client closes that client only.
  */
 import { COMMON_MESSAGES } from './msg-common';
+import { TRACE_SUBSYSTEMS } from './msg-control-common';
 import { arr, bool, int, lit, opt, record, str, union, type Infer } from './schema';
 
 export const FromClient = union({
@@ -29,6 +30,9 @@ export const FromClient = union({
   /** show hosts, hoststats, relays, routes (the mta's view) */
   SHOW_MTA: { reqid: int, what: lit('hosts', 'hoststats', 'relays', 'routes') },
   RESUME_ROUTE: { reqid: int, id: int },
+  /** trace / untrace a subsystem; profile / unprofile imsg or queue (told to every worker) */
+  TRACE: { reqid: int, subsystem: lit(...TRACE_SUBSYSTEMS), on: bool },
+  PROFILE: { reqid: int, what: lit('imsg', 'queue'), on: bool },
 });
 export type FromClient = Infer<typeof FromClient>;
 

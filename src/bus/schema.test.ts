@@ -64,6 +64,8 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'DISCOVER', reqid: 13, id: '0a1b2c3d' },
     { type: 'SHOW_MTA', reqid: 14, what: 'routes' },
     { type: 'RESUME_ROUTE', reqid: 15, id: 3 },
+    { type: 'TRACE', reqid: 16, subsystem: 'imsg', on: true },
+    { type: 'PROFILE', reqid: 17, what: 'queue', on: false },
   ],
   ToClient: [
     { type: 'PING', reqid: 2 },
@@ -96,6 +98,8 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'CTL_QUEUE_DISCOVER', reqid: 3, id: '0a1b2c3d00000001' },
     { type: 'STATS', reqid: 4 },
     { type: 'LOG_LEVEL', verbose: false },
+    { type: 'TRACE', subsystem: 'expand', on: true },
+    { type: 'PROFILE', what: 'imsg', on: false },
   ],
   QueueToControl: [
     { type: 'PING', reqid: 1 },
@@ -120,6 +124,8 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'CTL_SCHED_SUSPEND', reqid: 4, id: '0a1b2c3d', suspended: true },
     { type: 'STATS', reqid: 5 },
     { type: 'LOG_LEVEL', verbose: true },
+    { type: 'TRACE', subsystem: 'expand', on: true },
+    { type: 'PROFILE', what: 'imsg', on: false },
   ],
   SchedulerToControl: [
     { type: 'PING', reqid: 1 },
@@ -136,6 +142,8 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'CTL_SMTP_PAUSE', reqid: 2, paused: true },
     { type: 'STATS', reqid: 3 },
     { type: 'LOG_LEVEL', verbose: true },
+    { type: 'TRACE', subsystem: 'expand', on: true },
+    { type: 'PROFILE', what: 'imsg', on: false },
   ],
   SmtpToControl: [
     { type: 'PING', reqid: 1 },
@@ -150,6 +158,8 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'CTL_MTA_RESUME_ROUTE', reqid: 2, id: 1 },
     { type: 'STATS', reqid: 3 },
     { type: 'LOG_LEVEL', verbose: true },
+    { type: 'TRACE', subsystem: 'expand', on: true },
+    { type: 'PROFILE', what: 'imsg', on: false },
   ],
   MtaToControl: [
     { type: 'PING', reqid: 1 },
@@ -163,6 +173,8 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'PONG', re: 1, pid: 2, name: 'control' },
     { type: 'STATS', reqid: 3 },
     { type: 'LOG_LEVEL', verbose: false },
+    { type: 'TRACE', subsystem: 'expand', on: true },
+    { type: 'PROFILE', what: 'imsg', on: false },
   ],
   WorkerToControl: [
     { type: 'PING', reqid: 1 },

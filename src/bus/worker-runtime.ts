@@ -9,6 +9,7 @@
  * Privileges: starts as the parent's user, drops to its own before the first channel.
  */
 import type { Socket } from 'node:net';
+import { debugTraced, imsgTraced, retrace } from './trace';
 import { createLogger, type Logger } from '../log/logger';
 import { dropPrivileges, currentIdentity } from '../util/privileges';
 import { Channel, type OmitEach } from './channel';
@@ -50,6 +51,8 @@ export interface WorkerHooks {
   onPeer?(peer: WorkerName, channel: PeerChannel): void;
   onReload?(): void;
   onShutdown?(): void | Promise<void>;
+  /** smtpctl profile queue / unprofile queue (the queue times its commits) */
+  onProfile?(what: 'queue', on: boolean): void;
 }
 
 /** Handler tables that need their channel (to answer on it), made once per channel rather
@@ -88,6 +91,17 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
     process.exit(1);
   };
 
+  /** smtpctl trace (and -T), log verbose, profile imsg: what this worker shows */
+  let traced = new Set<string>();
+  let verbose = false;
+  let profileImsg = false;
+  const imsgLine = (line: string) => ctx!.log.info({ event: 'imsg' }, line);
+  const applyTrace = () => {
+    const c = ctx!;
+    c.log.level = verbose || debugTraced(name, traced) ? 'debug' : 'info';
+    for (const ch of c.peers.values()) ch.setTrace(imsgTraced(traced) ? imsgLine : undefined);
+  };
+
   const addPeer = (peer: WorkerName, socket: Socket) => {
     if (!ctx || !ready) early('a channel');
     const c = ctx!;
@@ -96,7 +110,7 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
       peer,
       socket,
       decoder: decoderFor(name, peer),
-      ...(c.settings.trace.includes('imsg') ? { trace: (line: string) => c.log.info({ event: 'imsg' }, line) } : {}),
+      ...(imsgTraced(traced) ? { trace: imsgLine } : {}),
     });
     if (hooks.onPeerBytes) channel.onBytes((id, bytes) => hooks.onPeerBytes!(peer, id, bytes));
     const old = c.peers.get(peer);
@@ -106,8 +120,20 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
       .onMessage((msg) => {
         if (msg.type === 'PING') channel.send({ type: 'PONG', re: msg.reqid, pid: process.pid, name });
         else if (msg.type === 'STATS') channel.send({ type: 'STATS_REPLY', re: msg.reqid, stats: hooks.stats?.() ?? {} });
-        else if (msg.type === 'LOG_LEVEL') c.log.level = msg.verbose ? 'debug' : 'info';
-        else hooks.onPeerMessage?.(peer, msg, channel);
+        else if (msg.type === 'LOG_LEVEL') {
+          verbose = msg.verbose;
+          applyTrace();
+        } else if (msg.type === 'TRACE') {
+          traced = retrace(traced, msg.subsystem, msg.on);
+          applyTrace();
+        } else if (msg.type === 'PROFILE') {
+          if (msg.what === 'imsg') profileImsg = msg.on;
+          else hooks.onProfile?.(msg.what, msg.on);
+        } else if (profileImsg) {
+          const t0 = performance.now();
+          hooks.onPeerMessage?.(peer, msg, channel);
+          c.log.info({ event: 'profile-imsg', from: peer, type: msg.type, ms: Number((performance.now() - t0).toFixed(3)) });
+        } else hooks.onPeerMessage?.(peer, msg, channel);
       })
       .onError((err) => fatal('protocol-error', err))
       .onClose(() => {
@@ -121,6 +147,8 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
   const configure = async (msg: ConfigMsg) => {
     const { type: _t, config, ...settings } = msg;
     const log = createLogger({ worker: name, format: settings.logFormat, verbose: settings.verbose, fd: settings.logFd });
+    traced = new Set(settings.trace);
+    verbose = settings.verbose;
     const requestParentSocket = (msg: OmitEach<ToParent, 'reqid'>, timeoutMs: number) =>
       new Promise<{ msg: ToWorker; socket?: Socket }>((resolve, reject) => {
         const reqid = nextReqid++;

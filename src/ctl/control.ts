@@ -178,6 +178,16 @@ function serveClient(ctx: WorkerContext, socket: net.Socket): void {
     },
     SHOW_STATUS: (m) => answer(m.reqid, showStatus(ctx).then((lines) => ({ type: 'LINES_REPLY', re: m.reqid, lines }))),
     SHOW_STATS: (m) => answer(m.reqid, showStats(ctx, clientCount).then((stats) => ({ type: 'STATS_REPLY', re: m.reqid, stats }))),
+    TRACE: (m) => {
+      for (const peer of peersOf('control')) ctx.peers.get(peer)?.send({ type: 'TRACE', subsystem: m.subsystem, on: m.on });
+      ctx.log.info({ event: m.on ? 'trace' : 'untrace', subsystem: m.subsystem });
+      ch.send({ type: 'TEXT_REPLY', re: m.reqid, text: 'command succeeded\n' });
+    },
+    PROFILE: (m) => {
+      for (const peer of peersOf('control')) ctx.peers.get(peer)?.send({ type: 'PROFILE', what: m.what, on: m.on });
+      ctx.log.info({ event: m.on ? 'profile' : 'unprofile', what: m.what });
+      ch.send({ type: 'TEXT_REPLY', re: m.reqid, text: 'command succeeded\n' });
+    },
     LOG: (m) => {
       for (const peer of peersOf('control')) ctx.peers.get(peer)?.send({ type: 'LOG_LEVEL', verbose: m.verbose });
       ctx.log.level = m.verbose ? 'debug' : 'info';

@@ -9,6 +9,8 @@ import { hashPassword } from '../mail/crypt';
 import type { Io } from '../util/stdio';
 import { ControlClient, ControlError } from './client';
 import { offlineQueueLines } from './offline-queue';
+import { SpfWalker } from './spf-walk';
+import { TRACE_SUBSYSTEMS } from '../bus/msg-control-common';
 
 const COMMANDS = [
   ['show', 'queue'],
@@ -37,6 +39,11 @@ const COMMANDS = [
   ['update', 'table'],
   ['discover'],
   ['encrypt'],
+  ['trace'],
+  ['untrace'],
+  ['profile'],
+  ['unprofile'],
+  ['spf', 'walk'],
 ] as const;
 
 type Command = (typeof COMMANDS)[number];
@@ -68,6 +75,8 @@ export interface CtlOptions {
   readonly spool: string;
   /** --json: the show commands print JSON */
   readonly json: boolean;
+  /** --resolver host:port: spf walk asks this DNS server (tests) */
+  readonly resolver?: string;
 }
 
 /** take -s PATH and --spool DIR out of the arguments */
@@ -75,16 +84,18 @@ export function ctlOptions(args: readonly string[], env: NodeJS.ProcessEnv): { o
   let socket = env.SMTPD_SOCKET || '/var/run/smtpd.sock';
   let spool = env.SMTPD_SPOOL || '/var/spool/smtpd';
   let json = false;
+  let resolver: string | undefined;
   const words: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if ((a === '-s' || a === '--spool') && i + 1 < args.length) {
+    if ((a === '-s' || a === '--spool' || a === '--resolver') && i + 1 < args.length) {
       if (a === '-s') socket = args[++i]!;
-      else spool = args[++i]!;
+      else if (a === '--spool') spool = args[++i]!;
+      else resolver = args[++i]!;
     } else if (a === '--json') json = true;
     else words.push(a);
   }
-  return { options: { socket, spool, json }, words };
+  return { options: { socket, spool, json, ...(resolver !== undefined ? { resolver } : {}) }, words };
 }
 
 function plural(n: number, what: string): string {
@@ -104,9 +115,13 @@ const USAGE: Record<string, string> = {
   'update table': 'name',
   'discover': 'evpid | msgid',
   'resume route': 'route-id',
+  'trace': TRACE_SUBSYSTEMS.join(' | '),
+  'untrace': TRACE_SUBSYSTEMS.join(' | '),
+  'profile': 'imsg | queue',
+  'unprofile': 'imsg | queue',
 };
 
-const ONE_ARG = new Set(['show envelope', 'show message', 'schedule', 'remove', 'pause envelope', 'resume envelope', 'update table', 'discover', 'resume route']);
+const ONE_ARG = new Set(['show envelope', 'show message', 'schedule', 'remove', 'pause envelope', 'resume envelope', 'update table', 'discover', 'resume route', 'trace', 'untrace', 'profile', 'unprofile']);
 const OPTIONAL_ARG = new Set(['show queue', 'encrypt']);
 
 /** `1d2h3m4s`, as OpenSMTPD writes an uptime */
@@ -188,6 +203,12 @@ export async function runCommand(words: readonly string[], o: CtlOptions, io: Io
     await encrypt(args, io, env.stdin ?? readStdin);
     return 0;
   }
+  if (name === 'spf walk') {
+    const walker = new SpfWalker(o.resolver, (l) => io.err(`smtpctl: spf walk: ${l}\n`));
+    for (const d of (await (env.stdin ?? readStdin)()).split(/\s+/).filter((x) => x !== '')) await walker.walk(d);
+    io.out([...walker.found].map((a) => `${a}\n`).join(''));
+    return 0;
+  }
   let client: ControlClient;
   try {
     client = await ControlClient.connect(o.socket);
@@ -246,6 +267,15 @@ async function runOnline(client: ControlClient, name: string, id: string | undef
   } else if (name === 'show hosts' || name === 'show hoststats' || name === 'show relays' || name === 'show routes') {
     const r = await client.request({ type: 'SHOW_MTA', what: what as 'hosts' | 'hoststats' | 'relays' | 'routes' });
     if (r.type === 'LINES_REPLY') io.out(o.json ? `${JSON.stringify(r.lines)}\n` : r.lines.map((l) => `${l}\n`).join(''));
+  } else if (name === 'trace' || name === 'untrace') {
+    const subsystem = TRACE_SUBSYSTEMS.find((s) => s === id);
+    if (!subsystem) throw new CommandError(`unknown subsystem: ${JSON.stringify(id ?? '')} (${TRACE_SUBSYSTEMS.join(', ')})`);
+    const r = await client.request({ type: 'TRACE', subsystem, on: name === 'trace' });
+    if (r.type === 'TEXT_REPLY') io.out(r.text);
+  } else if (name === 'profile' || name === 'unprofile') {
+    if (id !== 'imsg' && id !== 'queue') throw new CommandError(`cannot profile ${JSON.stringify(id ?? '')} (imsg, queue)`);
+    const r = await client.request({ type: 'PROFILE', what: id, on: name === 'profile' });
+    if (r.type === 'TEXT_REPLY') io.out(r.text);
   } else if (name === 'resume route') {
     if (!/^\d{1,9}$/.test(id ?? '')) throw new CommandError(`not a route id: ${JSON.stringify(id ?? '')} (smtpctl show routes lists them)`);
     const r = await client.request({ type: 'RESUME_ROUTE', id: Number(id) });

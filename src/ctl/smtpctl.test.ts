@@ -21,9 +21,10 @@ test('commands take unambiguous prefixes; an ambiguous or unknown one is an erro
   assert.deepEqual(resolveCommand(['sh', 'q']), { command: ['show', 'queue'], args: [] });
   assert.deepEqual(resolveCommand(['show', 'e', '0a1b2c3d00000001']), { command: ['show', 'envelope'], args: ['0a1b2c3d00000001'] });
   assert.deepEqual(resolveCommand(['sch', 'all']), { command: ['schedule'], args: ['all'] });
-  assert.throws(() => resolveCommand(['s']), (e: Error) => e instanceof CommandError && e.message === 'ambiguous command: s (show, schedule)');
+  assert.throws(() => resolveCommand(['s']), (e: Error) => e instanceof CommandError && e.message === 'ambiguous command: s (show, schedule, spf)');
+  assert.throws(() => resolveCommand(['p', 'mda']), /ambiguous command: p \(pause, profile\)/);
   assert.throws(() => resolveCommand(['show', 'st']), /ambiguous command: show st \(show status, show stats\)/);
-  assert.deepEqual(resolveCommand(['p', 'e', 'all']), { command: ['pause', 'envelope'], args: ['all'] });
+  assert.deepEqual(resolveCommand(['pa', 'e', 'all']), { command: ['pause', 'envelope'], args: ['all'] });
   assert.deepEqual(resolveCommand(['show', 'm', 'x']).command, ['show', 'message']);
   assert.throws(() => resolveCommand(['show']), /incomplete command: show \.\.\. \(show queue, show envelope, show message, show status, show stats, show hosts, show hoststats, show relays, show routes\)/);
   assert.throws(() => resolveCommand(['frobnicate']), /unknown command: frobnicate/);

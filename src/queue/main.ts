@@ -242,6 +242,8 @@ function controlHandlers(ch: PeerChannel, deliveries: Deliveries, spool: Spool):
     // answered by the worker runtime
     STATS: () => undefined,
     LOG_LEVEL: () => undefined,
+    TRACE: () => undefined,
+    PROFILE: () => undefined,
     PING: () => undefined,
     PONG: () => undefined,
   };
@@ -256,6 +258,8 @@ export function main(): void {
     const deliveries = new Deliveries(worker, spool);
     /** messages whose body could not be written: their commit fails */
     const failed = new Map<string, unknown>();
+    /** smtpctl profile queue: each commit's time is logged */
+    let profile = false;
     const fromSmtp = perChannel((ch: PeerChannel): Handlers<SmtpToQueue, void> => ({
       QUEUE_MSG_CREATE: (m) => {
         try {
@@ -279,9 +283,11 @@ export function main(): void {
           const action = (worker.config as QueueConfig).actions.find((a) => a.name === e.action);
           return { ...e, ttl: action?.ttl ?? (worker.config as QueueConfig).queue.ttl, relay: action?.kind === 'relay' };
         });
+        const t0 = performance.now();
         spool.commit(m.msgid, envelopes).then(
           (stored) => {
             worker.log.info({ event: 'message-committed', msgid: m.msgid, envelopes: stored.length });
+            if (profile) worker.log.info({ event: 'profile-queue', msgid: m.msgid, what: 'commit', ms: Number((performance.now() - t0).toFixed(3)) });
             if (!ch.isClosed) ch.send({ type: 'QUEUE_MSG_COMMITTED', re: m.reqid, msgid: m.msgid, evpids: stored.map((e) => e.evpid) });
             deliveries.add(stored);
           },
@@ -317,6 +323,9 @@ export function main(): void {
     return {
       stats: () => ({ 'queue.evpcache.size': deliveries.envelopes.size, 'queue.bounce': deliveries.bouncer.made }),
       beforeDrop: () => undefined,
+      onProfile: (_what, on) => {
+        profile = on;
+      },
       onPeer: (peer, ch) => {
         if (peer === 'smtp') {
           smtp = ch;

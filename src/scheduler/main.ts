@@ -84,6 +84,8 @@ export function main(): void {
       // answered by the worker runtime
       STATS: () => undefined,
       LOG_LEVEL: () => undefined,
+      TRACE: () => undefined,
+      PROFILE: () => undefined,
       PING: () => undefined,
       PONG: () => undefined,
     });

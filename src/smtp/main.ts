@@ -413,6 +413,8 @@ function controlHandlers(worker: WorkerContext, ch: PeerChannel): Handlers<Contr
     // answered by the worker runtime
     STATS: () => undefined,
     LOG_LEVEL: () => undefined,
+    TRACE: () => undefined,
+    PROFILE: () => undefined,
     PING: () => undefined,
     PONG: () => undefined,
   };
