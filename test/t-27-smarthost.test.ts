@@ -39,7 +39,7 @@ before(async () => {
     conf: [
       `pki smart.test cert "${dir}/cert.pem" key "${dir}/key.pem"`,
       `table creds file:${dir}/creds`,
-      'table dests { a.test, b.test, c.test, d.test, e.test, f.test, g.test }',
+      'table dests { a.test, b.test, c.test, d.test, e.test, f.test, g.test, h.test }',
       `listen on 127.0.0.1 port ${smartPorts.smtps} smtps pki smart.test auth <creds>`,
       `listen on 127.0.0.1 port ${smartPorts.starttls} tls pki smart.test`,
       `listen on 127.0.0.1 port ${smartPorts.plain}`,
@@ -50,6 +50,7 @@ before(async () => {
   });
   await smart.waitHealthy();
   port = await freePort();
+  const dead = await freePort(); // nothing listens there
   const s = smartPorts;
   sender = await startDaemon({
     conf: [
@@ -62,7 +63,8 @@ before(async () => {
       `action "tls-missing" relay host "smtp+tls://127.0.0.1:${s.plain}" tls no-verify`,
       `action "cleartext-auth" relay host "smtp+notls://good@127.0.0.1:${s.plain}" auth <secrets>`,
       `action "wrong-password" relay host "smtps://wrong@127.0.0.1:${s.smtps}" auth <secrets> tls no-verify`,
-      ...['smtps-auth', 'starttls', 'opportunistic', 'verified', 'tls-missing', 'cleartext-auth', 'wrong-password'].map((a, i) => `match from src 127.0.0.1 for domain "${'abcdefg'[i]}.test" action "${a}"`),
+      `action "list" relay host { "smtp+notls://127.0.0.1:${dead}", "smtp+notls://127.0.0.1:${s.plain}" }`,
+      ...['smtps-auth', 'starttls', 'opportunistic', 'verified', 'tls-missing', 'cleartext-auth', 'wrong-password', 'list'].map((a, i) => `match from src 127.0.0.1 for domain "${'abcdefgh'[i]}.test" action "${a}"`),
       '',
     ].join('\n'),
   });
@@ -103,6 +105,14 @@ test('smtp+tls: STARTTLS, then the message (ESMTPS)', async () => {
 test('smtp: STARTTLS used when offered, without verification', async () => {
   await sendOne(port, `${erin.name}@c.test`, 'opportunistic');
   assert.match(hop(await received('opportunistic')), /with ESMTPS id /);
+});
+
+test('a list of relay hosts: deliveries take turns starting with each; one that is down is passed over for the next', async () => {
+  await sendOne(port, `${erin.name}@h.test`, 'list one');
+  await received('list one');
+  await sendOne(port, `${erin.name}@h.test`, 'list two');
+  await received('list two');
+  assert.match(sender.logs(), /mta-connect-failed: 421 4\.4\.1 cannot connect to 127\.0\.0\.1 \[127\.0\.0\.1\]:\d+: ECONNREFUSED/, 'one of the two started with the host that is down');
 });
 
 test('refusals keep the mail queued with a reason: unverifiable certificate, no STARTTLS, credentials in clear, wrong password', async () => {

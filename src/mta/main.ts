@@ -81,6 +81,8 @@ class Relay {
   private readonly cas = new Map<string, Buffer>();
   /** which `src` address the next delivery uses */
   private srcTurn = 0;
+  /** which URL of a `host` list the next delivery starts with */
+  private hostTurn = 0;
   /** what smtpctl shows of hosts, routes and relays; disabled routes */
   readonly book = new RouteBook();
   /** sessions kept open between messages to the same server */
@@ -90,6 +92,23 @@ class Relay {
 
   private get config(): MtaConfig {
     return this.worker.config as MtaConfig;
+  }
+
+  /** a relay URL as a server to try, or why it cannot be used */
+  private smarthostPeer(text: string, action: RelayAction, base: Pick<Peer, 'helo' | 'localAddress' | 'heloSrc' | 'timeoutMs' | 'ca'>): Peer | string {
+    const url = parseRelayUrl(text);
+    if (typeof url === 'string') return `451 4.3.0 action "${action.name}": ${url}`;
+    if (url.proto === 'lmtp') return `451 4.3.0 action "${action.name}": lmtp relay hosts are not supported yet`;
+    let auth: Peer['auth'];
+    if (action.auth !== undefined) {
+      const cred = url.label !== undefined ? tableValue(this.config.tables, action.auth, url.label) : undefined;
+      const colon = cred?.indexOf(':') ?? -1;
+      if (cred === undefined || colon < 0) return `451 4.7.8 action "${action.name}": no credentials "user:password" for label "${url.label ?? ''}" in <${action.auth}>`;
+      auth = { user: cred.slice(0, colon), password: cred.slice(colon + 1) };
+    }
+    const tls = url.tls === 'opportunistic' && action.tls !== undefined ? 'starttls' : url.tls;
+    const verify = tls === 'smtps' || tls === 'starttls' ? action.tls !== 'no-verify' : false;
+    return { ...base, address: url.host, port: url.port, name: url.host, tls, verify, ...(auth ? { auth } : {}) };
   }
 
   /** waiting for lka's channel (at start the queue may hand over mail before it is up) */
@@ -133,7 +152,12 @@ class Relay {
     const all = (o: Outcome) => jobs.map(() => o);
     if (!action) return all({ result: 'tempfail', text: `451 4.3.0 no relay action "${first.action}" in the configuration` });
     const domain = domainOf(first.dest);
-    const smarthost = action.host !== undefined ? tableValue(this.config.tables, action.host) : action.domain !== undefined ? tableValue(this.config.tables, action.domain, domain) : undefined;
+    // `host`: a list of relay URLs, each delivery starting at the next one (the others are the
+    // fallbacks); `domain`: the URL for the recipient's domain
+    const hostList = action.host !== undefined ? tableList(this.config.tables, action.host) : [];
+    const turn = hostList.length > 0 ? this.hostTurn++ % hostList.length : 0;
+    const urls = action.host !== undefined ? [...hostList.slice(turn), ...hostList.slice(0, turn)] : action.domain !== undefined ? [tableValue(this.config.tables, action.domain, domain)].filter((u): u is string => u !== undefined) : [];
+    const smarthost = urls[0];
     if ((action.host !== undefined || action.domain !== undefined) && smarthost === undefined) {
       return all({ result: 'tempfail', text: `451 4.3.0 action "${action.name}": no relay host for ${domain}` });
     }
@@ -149,19 +173,9 @@ class Relay {
     const tx = { sender: action.mailFrom ?? first.sender, rcpts: jobs.map((j) => j.envelope.dest), content: jobs[0]!.content, dsn: jobs.map((j) => j.envelope.dsn) };
     let peers: Peer[];
     if (smarthost !== undefined) {
-      const url = parseRelayUrl(smarthost);
-      if (typeof url === 'string') return all({ result: 'tempfail', text: `451 4.3.0 action "${action.name}": ${url}` });
-      if (url.proto === 'lmtp') return all({ result: 'tempfail', text: `451 4.3.0 action "${action.name}": lmtp relay hosts are not supported yet` });
-      let auth: Peer['auth'];
-      if (action.auth !== undefined) {
-        const cred = url.label !== undefined ? tableValue(this.config.tables, action.auth, url.label) : undefined;
-        const colon = cred?.indexOf(':') ?? -1;
-        if (cred === undefined || colon < 0) return all({ result: 'tempfail', text: `451 4.7.8 action "${action.name}": no credentials "user:password" for label "${url.label ?? ''}" in <${action.auth}>` });
-        auth = { user: cred.slice(0, colon), password: cred.slice(colon + 1) };
-      }
-      const tls = url.tls === 'opportunistic' && action.tls !== undefined ? 'starttls' : url.tls;
-      const verify = tls === 'smtps' || tls === 'starttls' ? action.tls !== 'no-verify' : false;
-      peers = [{ address: url.host, port: url.port, name: url.host, tls, verify, ...origin, timeoutMs, ...(ca ? { ca } : {}), ...(auth ? { auth } : {}) }];
+      const made = urls.map((u) => this.smarthostPeer(u, action, { ...origin, timeoutMs, ...(ca ? { ca } : {}) }));
+      peers = made.filter((p): p is Peer => typeof p !== 'string');
+      if (peers.length === 0) return all({ result: 'tempfail', text: made[0] as string });
     } else {
       const lka = await this.lka();
       if (!lka) return all({ result: 'tempfail', text: '451 4.3.0 lookups are not available (lka)' });
