@@ -1,8 +1,9 @@
 /**
  * A scripted SMTP receiver for fault tests: it listens on an address and port of the test's
  * choosing and answers each command as the test's script says: a reply line (or several, as
- * given), silence, a close, or a reset. What it accepted (MAIL, RCPTs and the data of each
- * transaction) is kept for the test to look at. Only for tests: no TLS, no limits.
+ * given), silence, a close, or a reset; as an LMTP server (`lmtp`), a reply per recipient
+ * after the data. What it accepted (MAIL, RCPTs and the data of each transaction) is kept for
+ * the test to look at. Only for tests: no TLS, no limits.
  */
 import * as net from 'node:net';
 
@@ -31,6 +32,7 @@ export interface FakeMx {
 const DEFAULTS: Record<string, string> = {
   greeting: '220 fake.test ESMTP',
   EHLO: '250-fake.test\r\n250-PIPELINING\r\n250 8BITMIME',
+  LHLO: '250-fake.test\r\n250 PIPELINING',
   HELO: '250 fake.test',
   MAIL: '250 2.1.0 Ok',
   RCPT: '250 2.1.5 Ok',
@@ -41,7 +43,7 @@ const DEFAULTS: Record<string, string> = {
   QUIT: '221 2.0.0 Bye',
 };
 
-export async function startFakeMx(address: string, port: number, script: Script = () => undefined): Promise<FakeMx> {
+export async function startFakeMx(address: string, port: number, script: Script = () => undefined, lmtp = false): Promise<FakeMx> {
   const mx: FakeMx = { messages: [], lines: [], connections: 0, close: async () => undefined };
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
@@ -88,6 +90,16 @@ export async function startFakeMx(address: string, port: number, script: Script 
           buf = buf.slice(end + 5);
           inData = false;
           const keep = tx!;
+          if (lmtp) {
+            // a reply per recipient: the script may answer `.<rcpt>`
+            const delivered = keep.rcpts.filter((r) => {
+              const a = script(`.${r}`, n) ?? '250 2.0.0 Ok: delivered';
+              s.write(`${String(a)}\r\n`);
+              return String(a).startsWith('2');
+            });
+            if (delivered.length > 0) mx.messages.push({ ...keep, rcpts: delivered });
+            continue;
+          }
           if (!act('.', '.')) return;
           if (!/^[45]/.test(String(script('.', n) ?? '250'))) mx.messages.push(keep);
           continue;

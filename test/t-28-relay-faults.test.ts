@@ -75,6 +75,8 @@ before(async () => {
   fs.rmSync(path.join(frank.home, 'Maildir'), { recursive: true, force: true });
   mxPort = await freePort();
   for (const [address, script] of Object.entries(SCRIPTS)) mxs.set(address, await startFakeMx(address, mxPort, script));
+  // an LMTP server: the second recipient is refused after the data
+  mxs.set('127.0.0.35', await startFakeMx('127.0.0.35', mxPort, (c) => (c === '.l2@lmtp.test' ? '550 5.1.1 l2: no such mailbox' : undefined), true));
   const zone: Parameters<typeof startFakeDns>[0] = {
     'f17.test': { mx: [[10, 'mx17.test'], [20, 'mx18.test']] },
     'mx17.test': { a: ['127.0.0.17'] },
@@ -93,6 +95,8 @@ before(async () => {
       'action "local" maildir',
       'action "out" relay',
       'action "short" relay ttl 3s',
+      `action "lmtp" relay host "lmtp://127.0.0.35:${mxPort}"`,
+      'match from src 127.0.0.1 for domain "lmtp.test" action "lmtp"',
       'match from any for domain "local.test" action "local"',
       'match from src 127.0.0.1 for domain "f12.test" action "short"',
       'match from src 127.0.0.1 for any action "out"',
@@ -243,6 +247,17 @@ test('DSN NOTIFY=SUCCESS for local delivery: a "delivered" notice', async () => 
   const [notice] = await waitFor('the notice', () => (reports('tell me delivered').length > 0 ? reports('tell me delivered') : undefined));
   assert.match(notice!, /^Action: delivered/m);
   assert.match(notice!, /^Status: 2\.0\.0/m);
+});
+
+test('an lmtp:// relay host: LHLO, and each recipient\'s own reply after the data', async () => {
+  const msgid = await sendMany(['l1@lmtp.test', 'l2@lmtp.test'], 'over lmtp');
+  const ok = await mtaSaid('relayed', msgid, 'l1@lmtp.test');
+  assert.match(ok, /by LMTP: 250 2\.0\.0 Ok: delivered/);
+  const no = await mtaSaid('failed', msgid, 'l2@lmtp.test');
+  assert.match(no, /550 5\.1\.1 l2: no such mailbox/);
+  const mx = mxs.get('127.0.0.35')!;
+  assert.ok(mx.lines.some((l) => l.startsWith('LHLO ')));
+  assert.deepEqual(mx.messages.map((m) => m.rcpts), [['l1@lmtp.test']]);
 });
 
 test('F15: a server silent at the banner: deferred after --mta-timeout, the mail kept', async () => {

@@ -98,7 +98,7 @@ class Relay {
   private smarthostPeer(text: string, action: RelayAction, base: Pick<Peer, 'helo' | 'localAddress' | 'heloSrc' | 'timeoutMs' | 'ca'>): Peer | string {
     const url = parseRelayUrl(text);
     if (typeof url === 'string') return `451 4.3.0 action "${action.name}": ${url}`;
-    if (url.proto === 'lmtp') return `451 4.3.0 action "${action.name}": lmtp relay hosts are not supported yet`;
+
     let auth: Peer['auth'];
     if (action.auth !== undefined) {
       const cred = url.label !== undefined ? tableValue(this.config.tables, action.auth, url.label) : undefined;
@@ -108,7 +108,7 @@ class Relay {
     }
     const tls = url.tls === 'opportunistic' && action.tls !== undefined ? 'starttls' : url.tls;
     const verify = tls === 'smtps' || tls === 'starttls' ? action.tls !== 'no-verify' : false;
-    return { ...base, address: url.host, port: url.port, name: url.host, tls, verify, ...(auth ? { auth } : {}) };
+    return { ...base, address: url.host, port: url.port, name: url.host, tls, verify, ...(auth ? { auth } : {}), ...(url.proto === 'lmtp' ? { lmtp: true } : {}) };
   }
 
   /** waiting for lka's channel (at start the queue may hand over mail before it is up) */

@@ -36,6 +36,8 @@ export interface Peer {
   readonly auth?: { readonly user: string; readonly password: string };
   /** how long each reply may take (the greeting, each command, the end of DATA) */
   readonly timeoutMs: number;
+  /** speak LMTP (RFC 2033): LHLO, and a reply per recipient after the data */
+  readonly lmtp?: boolean;
 }
 
 export interface Transaction {
@@ -268,6 +270,18 @@ export class Session {
       return { stale: false, outcomes: outcomes.map((x) => x ?? o) };
     }
     c.write(dataLines(tx.content));
+    if (peer.lmtp) {
+      // LMTP: one reply per accepted recipient, in order
+      const each: Outcome[] = [];
+      for (let i = 0; i < outcomes.length; i++) {
+        if (outcomes[i] !== undefined) continue;
+        const r = await c.next();
+        outcomes[i] = r.code >= 200 && r.code < 300 ? { result: 'ok', text: `delivered to ${host} [${peer.address}] by LMTP: ${line(r)}` } : outcomeOf(r, 'the end of DATA', host);
+        each.push(outcomes[i]!);
+      }
+      this.reusable = each.every((o) => !/^(?:421 4\.4\.2|421 )/.test(o.text)) && c.alive();
+      return { stale: false, outcomes: outcomes as Outcome[] };
+    }
     const end = await c.next();
     const o = end.code >= 200 && end.code < 300 ? { result: 'ok' as const, text: `delivered to ${host} [${peer.address}]: ${line(end)}` } : outcomeOf(end, 'the end of DATA', host);
     this.reusable = end.code !== 0 && end.code !== 421 && c.alive();
@@ -309,6 +323,11 @@ async function greet(c: Connection, peer: Peer): Promise<Set<string> | string> {
   const down = (r: Reply, where: string): string => outcomeOf(r, where, host).text.replace(/^(?=[^\d])/, '421 4.4.2 ');
   const greeting = await c.next();
   if (greeting.code !== 220) return down(greeting, 'the greeting');
+  if (peer.lmtp) {
+    const lhlo = await c.say(`LHLO ${helo}`);
+    if (lhlo.code !== 250) return down(lhlo, 'LHLO');
+    return new Set(lhlo.lines.slice(1).map((l) => l.split(' ')[0]!.toUpperCase()));
+  }
   let ehlo = await c.say(`EHLO ${helo}`);
   let extensions = new Set<string>();
   if (ehlo.code === 250) extensions = new Set(ehlo.lines.slice(1).map((l) => l.split(' ')[0]!.toUpperCase()));
