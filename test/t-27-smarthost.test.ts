@@ -8,6 +8,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,7 +21,7 @@ let smart: DaemonRun;
 let sender: DaemonRun;
 let port = 0;
 let erin: { name: string; uid: number; gid: number; home: string };
-const smartPorts = { smtps: 0, starttls: 0, plain: 0 };
+const smartPorts = { smtps: 0, starttls: 0, plain: 0, verify: 0 };
 
 before(async () => {
   assertRoot();
@@ -34,12 +35,21 @@ before(async () => {
   fs.writeFileSync(path.join(dir, 'cert.pem'), pair.cert);
   fs.writeFileSync(path.join(dir, 'key.pem'), pair.key, { mode: 0o600 });
   fs.writeFileSync(path.join(dir, 'creds'), `erin ${await hashPassword('erin-pw', 'sha512')}\n`, { mode: 0o644 });
+  // a CA of the test's own and a client certificate it signed, for the verifying listener
+  const p = (f: string) => path.join(dir, f);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', p('ca.key'), '-out', p('ca.pem'), '-subj', '/CN=tsmtpd test CA', '-days', '2');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', p('client.key'), '-out', p('client.csr'), '-subj', '/CN=sender.test');
+  openssl('x509', '-req', '-in', p('client.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p('client.pem'), '-days', '2');
+  fs.chmodSync(p('client.key'), 0o600);
   for (const k of Object.keys(smartPorts) as (keyof typeof smartPorts)[]) smartPorts[k] = await freePort();
   smart = await startDaemon({
     conf: [
       `pki smart.test cert "${dir}/cert.pem" key "${dir}/key.pem"`,
       `table creds file:${dir}/creds`,
-      'table dests { a.test, b.test, c.test, d.test, e.test, f.test, g.test, h.test }',
+      `ca clients cert "${dir}/ca.pem"`,
+      'table dests { a.test, b.test, c.test, d.test, e.test, f.test, g.test, h.test, i.test, j.test }',
+      `listen on 127.0.0.1 port ${smartPorts.verify} tls-require verify pki smart.test ca clients`,
       `listen on 127.0.0.1 port ${smartPorts.smtps} smtps pki smart.test auth <creds>`,
       `listen on 127.0.0.1 port ${smartPorts.starttls} tls pki smart.test`,
       `listen on 127.0.0.1 port ${smartPorts.plain}`,
@@ -64,7 +74,10 @@ before(async () => {
       `action "cleartext-auth" relay host "smtp+notls://good@127.0.0.1:${s.plain}" auth <secrets>`,
       `action "wrong-password" relay host "smtps://wrong@127.0.0.1:${s.smtps}" auth <secrets> tls no-verify`,
       `action "list" relay host { "smtp+notls://127.0.0.1:${dead}", "smtp+notls://127.0.0.1:${s.plain}" }`,
-      ...['smtps-auth', 'starttls', 'opportunistic', 'verified', 'tls-missing', 'cleartext-auth', 'wrong-password', 'list'].map((a, i) => `match from src 127.0.0.1 for domain "${'abcdefgh'[i]}.test" action "${a}"`),
+      `pki client cert "${dir}/client.pem" key "${dir}/client.key"`,
+      `action "client-cert" relay host "smtp+tls://127.0.0.1:${s.verify}" pki client tls no-verify protocols "tlsv1.3"`,
+      `action "no-cert" relay host "smtp+tls://127.0.0.1:${s.verify}" tls no-verify`,
+      ...['smtps-auth', 'starttls', 'opportunistic', 'verified', 'tls-missing', 'cleartext-auth', 'wrong-password', 'list', 'client-cert', 'no-cert'].map((a, i) => `match from src 127.0.0.1 for domain "${'abcdefghij'[i]}.test" action "${a}"`),
       '',
     ].join('\n'),
   });
@@ -113,6 +126,14 @@ test('a list of relay hosts: deliveries take turns starting with each; one that 
   await sendOne(port, `${erin.name}@h.test`, 'list two');
   await received('list two');
   assert.match(sender.logs(), /mta-connect-failed: 421 4\.4\.1 cannot connect to 127\.0\.0\.1 \[127\.0\.0\.1\]:\d+: ECONNREFUSED/, 'one of the two started with the host that is down');
+});
+
+test('relay pki: the client certificate is presented to a server that verifies it (TLS 1.3 as protocols says); without it the mail waits', async () => {
+  await sendOne(port, `${erin.name}@i.test`, 'with a client cert');
+  assert.match(hop(await received('with a client cert')), /with ESMTPS id /);
+  const msgid = await sendOne(port, `${erin.name}@j.test`, 'without a client cert');
+  const line = await sender.waitLog(new RegExp(`mta\\[\\d+\\] info deferred evpid=${msgid}[0-9a-f]{8} .*`));
+  assert.match(line, /421 4\.7\.10 TLS with 127\.0\.0\.1 failed|421 4\.4\.2|connection closed/);
 });
 
 test('refusals keep the mail queued with a reason: unverifiable certificate, no STARTTLS, credentials in clear, wrong password', async () => {

@@ -13,13 +13,14 @@
  * relays, routes; resume route). Never reads the spool.
  */
 import * as fs from 'node:fs';
-import type { Ca, Config, RelayAction, Table } from '../parse/config';
+import type { Ca, Config, Pki, RelayAction, Table } from '../parse/config';
 import type { RelayEnvelope, QueueToMta } from '../bus/msg-queue-mta';
 import type { LkaToMta } from '../bus/msg-mta-lka';
 import type { ControlToMta } from '../bus/msg-control-mta';
 import { runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
 import { interfaceAddresses, serverName } from '../util/hostname';
 import { parseRelayUrl } from './relay-url';
+import { cipherList, protocolRange } from '../mail/tls-words';
 import { openSession, type Outcome, type Peer, type Transaction } from './smtp-client';
 import { SessionPool } from './session-pool';
 import { RouteBook } from './route-book';
@@ -29,6 +30,8 @@ export interface MtaConfig {
   readonly mta: Config['mta'];
   readonly actions: readonly RelayAction[];
   readonly ca: readonly Ca[];
+  /** the pki a relay action names (its client certificate) */
+  readonly pki: readonly Pki[];
   /** MX hosts are reached on this port (25; --mx-port for tests) */
   readonly mxPort: number;
   /** the tables the relay actions name (host, domain, auth) */
@@ -95,7 +98,7 @@ class Relay {
   }
 
   /** a relay URL as a server to try, or why it cannot be used */
-  private smarthostPeer(text: string, action: RelayAction, base: Pick<Peer, 'helo' | 'localAddress' | 'heloSrc' | 'timeoutMs' | 'ca'>): Peer | string {
+  private smarthostPeer(text: string, action: RelayAction, base: Pick<Peer, 'helo' | 'localAddress' | 'heloSrc' | 'timeoutMs' | 'ca' | 'tlsExtra'>): Peer | string {
     const url = parseRelayUrl(text);
     if (typeof url === 'string') return `451 4.3.0 action "${action.name}": ${url}`;
 
@@ -133,9 +136,24 @@ class Relay {
     return later && !later.isClosed ? later : undefined;
   }
 
-  /** read the CA files of the relay actions (before the privilege drop) */
+  /** client certificates and keys of the relay actions' `pki` */
+  private readonly pkis = new Map<string, { cert: Buffer; key: Buffer }>();
+
+  /** read the CA files and client certificates of the relay actions (before the privilege drop) */
   loadCas(): void {
     for (const c of this.config.ca ?? []) this.cas.set(c.name, fs.readFileSync(c.cert));
+    for (const p of this.config.pki ?? []) this.pkis.set(p.name, { cert: fs.readFileSync(p.cert), key: fs.readFileSync(p.key) });
+  }
+
+  /** the TLS options of an action beyond verification: pki, ciphers, protocols */
+  private tlsExtra(action: RelayAction): Peer['tlsExtra'] {
+    const pki = action.pki !== undefined ? this.pkis.get(action.pki) : undefined;
+    const extra = {
+      ...(pki ? { cert: pki.cert, key: pki.key } : {}),
+      ...(action.ciphers !== undefined ? { ciphers: cipherList(action.ciphers) } : {}),
+      ...(action.protocols !== undefined ? protocolRange(action.protocols) : {}),
+    };
+    return Object.keys(extra).length > 0 ? extra : undefined;
   }
 
   /** deliver one group (one message, one action, one domain); one outcome per job */
@@ -168,7 +186,8 @@ class Relay {
     const sources = action.src !== undefined ? tableList(this.config.tables, action.src) : [];
     const localAddress = sources.length > 0 ? sources[this.srcTurn++ % sources.length] : undefined;
     const heloSrc = action.heloSrc !== undefined ? tableMap(this.config.tables, action.heloSrc) : undefined;
-    const origin = { helo, ...(localAddress ? { localAddress } : {}), ...(heloSrc ? { heloSrc } : {}) };
+    const tlsExtra = this.tlsExtra(action);
+    const origin = { helo, ...(localAddress ? { localAddress } : {}), ...(heloSrc ? { heloSrc } : {}), ...(tlsExtra ? { tlsExtra } : {}) };
     const ca = action.ca !== undefined ? this.cas.get(action.ca) : undefined;
     const tx = { sender: action.mailFrom ?? first.sender, rcpts: jobs.map((j) => j.envelope.dest), content: jobs[0]!.content, dsn: jobs.map((j) => j.envelope.dsn) };
     let peers: Peer[];

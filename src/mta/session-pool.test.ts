@@ -42,3 +42,14 @@ test('an idle session says QUIT after the idle time', async () => {
   assert.equal(s.closed, true);
   assert.equal(pool.size, 0);
 });
+
+test('a session made with a client certificate or credentials is never handed to a route without them', () => {
+  const pool = new SessionPool(60_000);
+  const withCert: Peer = { ...peer('192.0.2.1'), tlsExtra: { cert: Buffer.from('client cert'), key: Buffer.from('k') } };
+  const s = fake(withCert);
+  pool.give(s);
+  assert.equal(pool.take(peer('192.0.2.1')), undefined, 'no certificate: another route');
+  assert.equal(pool.take({ ...peer('192.0.2.1'), auth: { user: 'u', password: 'p' } }), undefined);
+  assert.equal(pool.take({ ...withCert }), s, 'the same certificate: the same route');
+  pool.closeAll();
+});

@@ -1,18 +1,33 @@
 /**
  * Idle outbound sessions kept for the next message to the same server (several messages per
  * connection, as Postfix's connection cache): a session whose transaction ended cleanly waits
- * up to IDLE_MS for another one with the same route (address, port, TLS, credentials, HELO
- * name), then says QUIT. At most MAX_IDLE wait per route.
+ * up to IDLE_MS for another one with the same route (address, port, source address, TLS and
+ * its client certificate, CA and settings, credentials, HELO name, LMTP), then says QUIT. At most MAX_IDLE wait per route.
  * Privileges: none (mta). Peers: the remote servers, through the sessions. No I/O of its own.
  */
+import { createHash } from 'node:crypto';
+import type * as tls from 'node:tls';
 import type { Peer, Session } from './smtp-client';
 
 export const IDLE_MS = 2000;
 export const MAX_IDLE = 20;
 
-/** what makes two routes the same session */
+/** a digest of a certificate or key, to tell them apart in a route key */
+function digest(b: string | Buffer | (string | Buffer | tls.KeyObject)[] | undefined): string {
+  if (b === undefined) return '';
+  const h = createHash('sha256');
+  for (const x of Array.isArray(b) ? b : [b]) h.update(Buffer.isBuffer(x) || typeof x === 'string' ? x : String(x));
+  return h.digest('hex');
+}
+
+/** what makes two routes the same session: a session made with one action's client
+ * certificate, credentials, CA or TLS settings never carries another action's mail */
 function routeKey(p: Peer): string {
-  return JSON.stringify([p.address, p.port, p.name, p.tls, p.verify, p.helo, p.auth?.user ?? '', p.auth?.password ?? '', p.ca?.length ?? 0]);
+  const t = p.tlsExtra;
+  return JSON.stringify([
+    p.address, p.port, p.name, p.tls, p.verify, p.helo, p.localAddress ?? '', p.lmtp === true,
+    p.auth?.user ?? '', p.auth?.password ?? '', digest(p.ca), digest(t?.cert), t?.ciphers ?? '', t?.minVersion ?? '', t?.maxVersion ?? '',
+  ]);
 }
 
 export class SessionPool {

@@ -38,6 +38,8 @@ export interface Peer {
   readonly timeoutMs: number;
   /** speak LMTP (RFC 2033): LHLO, and a reply per recipient after the data */
   readonly lmtp?: boolean;
+  /** a client certificate (relay `pki`), ciphers and TLS versions (relay `ciphers`, `protocols`) */
+  readonly tlsExtra?: Pick<tls.ConnectionOptions, 'cert' | 'key' | 'ciphers' | 'minVersion' | 'maxVersion'>;
 }
 
 export interface Transaction {
@@ -145,6 +147,7 @@ class Connection {
         rejectUnauthorized: peer.verify,
         ...(peer.ca ? { ca: peer.ca } : {}),
         minVersion: 'TLSv1.2',
+        ...peer.tlsExtra,
       });
       const fail = (e: NodeJS.ErrnoException) => resolve(`TLS with ${peer.name} failed: ${sanitize(`${e.code ?? ''} ${e.message}`)}`);
       const timer = setTimeout(() => {
@@ -191,7 +194,7 @@ function connect(peer: Peer): Promise<Connection | string> {
     const where = `${peer.name} [${peer.address}]:${peer.port}`;
     const s: net.Socket =
       peer.tls === 'smtps'
-        ? tls.connect({ host: peer.address, port: peer.port, ...(peer.localAddress ? { localAddress: peer.localAddress } : {}), ...(net.isIP(peer.name) === 0 ? { servername: peer.name } : {}), rejectUnauthorized: peer.verify, ...(peer.ca ? { ca: peer.ca } : {}), minVersion: 'TLSv1.2' })
+        ? tls.connect({ host: peer.address, port: peer.port, ...(peer.localAddress ? { localAddress: peer.localAddress } : {}), ...(net.isIP(peer.name) === 0 ? { servername: peer.name } : {}), rejectUnauthorized: peer.verify, ...(peer.ca ? { ca: peer.ca } : {}), minVersion: 'TLSv1.2', ...peer.tlsExtra })
         : net.connect({ host: peer.address, port: peer.port, ...(peer.localAddress ? { localAddress: peer.localAddress } : {}) });
     s.setTimeout(peer.timeoutMs, () => s.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
     // for smtps, an error once TCP is up is the TLS handshake's (a certificate not verified...)

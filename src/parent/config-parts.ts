@@ -35,7 +35,8 @@ export function configFor(name: WorkerName, c: Config, o: Pick<DaemonOptions, 's
       return {
         mta: c.mta,
         actions: c.actions.filter((a) => a.kind === 'relay'),
-        pki: c.pki.map((p) => p.name),
+        // paths only: mta reads the client certificates itself, before it drops privileges
+        pki: c.pki.filter((p) => c.actions.some((a) => a.kind === 'relay' && a.pki === p.name)),
         ca: c.ca,
         srs: c.srs,
         mxPort: o.mxPort,

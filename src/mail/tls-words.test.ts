@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cipherList, protocolRange } from './tls-settings';
+import { cipherList, protocolRange } from './tls-words';
 
 test('libtls protocol strings become a TLS version range; TLS 1.2 and 1.3 by default', () => {
   assert.deepEqual(protocolRange(undefined), { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' });
