@@ -10,6 +10,9 @@ import type { Io } from '../util/stdio';
 import { ControlClient, ControlError } from './client';
 import { offlineQueueLines } from './offline-queue';
 import { SpfWalker } from './spf-walk';
+import { humanDuration } from '../util/units';
+
+export { humanDuration };
 import { TRACE_SUBSYSTEMS } from '../bus/msg-control-common';
 
 const COMMANDS = [
@@ -123,19 +126,6 @@ const USAGE: Record<string, string> = {
 
 const ONE_ARG = new Set(['show envelope', 'show message', 'schedule', 'remove', 'pause envelope', 'resume envelope', 'update table', 'discover', 'resume route', 'trace', 'untrace', 'profile', 'unprofile']);
 const OPTIONAL_ARG = new Set(['show queue', 'encrypt']);
-
-/** `1d2h3m4s`, as OpenSMTPD writes an uptime */
-export function humanDuration(seconds: number): string {
-  const parts: string[] = [];
-  for (const [unit, n] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
-    if (seconds >= n) {
-      parts.push(`${Math.floor(seconds / n)}${unit}`);
-      seconds %= n;
-    }
-  }
-  if (seconds > 0 || parts.length === 0) parts.push(`${seconds}s`);
-  return parts.join('');
-}
 
 export function statsLines(stats: Record<string, number>): string[] {
   const lines: string[] = [];

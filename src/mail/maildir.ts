@@ -13,6 +13,7 @@ import { constants } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expandFormat, type FormatVars } from './format';
+import { fsyncAsync, writeAll } from '../util/fd-io';
 
 let counter = 0;
 
@@ -41,7 +42,7 @@ export function maildirPath(spec: string | undefined, vars: FormatVars): string 
 
 /** fsync on libuv's thread pool, then close */
 function syncAndClose(fd: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve()))).finally(() => fs.closeSync(fd));
+  return fsyncAsync(fd).finally(() => fs.closeSync(fd));
 }
 
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -68,7 +69,7 @@ export async function deliverToMaildir(dir: string, content: Buffer, junk: boole
   const tmp = path.join(target, 'tmp', name);
   const fd = createTmp(target, tmp);
   try {
-    for (let done = 0; done < content.length; ) done += fs.writeSync(fd, content, done, content.length - done);
+    writeAll(fd, content);
   } catch (e) {
     fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });

@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import { constants } from 'node:fs';
 import * as path from 'node:path';
+import { fsyncAsync, writeAll } from '../util/fd-io';
 
 export const STALE_LOCK_MS = 5 * 60_000;
 const LOCK_WAIT_MS = 10_000;
@@ -35,12 +36,6 @@ export function mboxEntry(sender: string, content: Buffer, date: Date): Buffer {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** open, write and stat errors come from these synchronous calls (microseconds against the
- * page cache); only the fsync waits for the disk, on libuv's thread pool */
-function fsyncAsync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve())));
-}
 
 async function lock(file: string): Promise<() => void> {
   const name = `${file}.lock`;
@@ -92,7 +87,7 @@ async function append(file: string, uid: number, entry: Buffer): Promise<string>
         throw Object.assign(new Error('the mailbox is not a plain file of its user'), { code: 'EUNSAFE' });
       }
       try {
-        for (let done = 0; done < entry.length; ) done += fs.writeSync(fd, entry, done, entry.length - done);
+        writeAll(fd, entry);
         await fsyncAsync(fd);
       } catch (e) {
         try {

@@ -86,6 +86,12 @@ class Relay {
   private srcTurn = 0;
   /** which URL of a `host` list the next delivery starts with */
   private hostTurn = 0;
+  private own: ReadonlySet<string> | undefined;
+
+  /** this host's addresses, read once (not at every delivery) */
+  private ownAddresses(): ReadonlySet<string> {
+    return (this.own ??= new Set(interfaceAddresses()));
+  }
   /** what smtpctl shows of hosts, routes and relays; disabled routes */
   readonly book = new RouteBook();
   /** sessions kept open between messages to the same server */
@@ -205,7 +211,7 @@ class Relay {
       if (r.error !== undefined) return all({ result: 'tempfail', text: `451 4.4.3 ${r.text ?? `${domain}: MX lookup failed`}` });
       // this host among the MX (RFC 5321 §5.1): only better-preferred hosts are tried, and with
       // none, the mail would loop back here
-      const own = new Set(interfaceAddresses());
+      const own = this.ownAddresses();
       const self = this.config.listenPorts.includes(this.config.mxPort) ? r.hosts.find((h) => h.addresses.some((a) => isLocal(a, own))) : undefined;
       let hosts = self ? r.hosts.filter((h) => h.preference < self.preference) : r.hosts;
       if (hosts.length === 0) return all({ result: 'permfail', text: `554 5.4.6 ${domain}: its MX ${self!.name} is this host: the mail would loop back to itself` });

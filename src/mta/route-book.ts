@@ -12,6 +12,8 @@
  * Privileges: none (mta). Peers: none. No I/O.
  */
 
+import { humanDuration } from '../util/units';
+
 export const MAX_ERRORS = 10;
 export const DISABLE_MS = 5 * 60_000;
 const HOSTSTAT_MS = 4 * 3600_000;
@@ -42,18 +44,9 @@ interface Relay {
   lastconn: number;
 }
 
-/** `1h2m3s`-style duration of a positive number of milliseconds */
+/** `1h2m3s`-style duration of a number of milliseconds (none below zero) */
 export function duration(ms: number): string {
-  let s = Math.max(0, Math.round(ms / 1000));
-  const parts: string[] = [];
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
-    if (s >= size) {
-      parts.push(`${Math.floor(s / size)}${unit}`);
-      s %= size;
-    }
-  }
-  if (s > 0 || parts.length === 0) parts.push(`${s}s`);
-  return parts.join('');
+  return humanDuration(Math.max(0, Math.round(ms / 1000)));
 }
 
 export class RouteBook {

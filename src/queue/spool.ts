@@ -19,6 +19,7 @@ import { randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { fsyncAsync, writeAll } from '../util/fd-io';
 
 export const ENVELOPE_VERSION = 1;
 
@@ -63,11 +64,6 @@ function closeAll(fds: number[]): void {
 /** a message body is written to disk in pieces of this size (or at once at commit) */
 export const FLUSH_BYTES = 256 * 1024;
 
-/** fsync on libuv's thread pool: the one file operation that waits for the disk */
-function fsyncAsync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve())));
-}
-
 async function fsyncDirAsync(dir: string): Promise<void> {
   const fd = fs.openSync(dir, 'r');
   try {
@@ -75,11 +71,6 @@ async function fsyncDirAsync(dir: string): Promise<void> {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/** write all of `data` at the file's current offset */
-function writeAll(fd: number, data: Buffer): void {
-  for (let done = 0; done < data.length; ) done += fs.writeSync(fd, data, done, data.length - done);
 }
 
 /** create `file` (it must not exist), write `text` and leave it open: its descriptor */

@@ -42,3 +42,16 @@ export function parseCount(text: string, max = 2 ** 31 - 1): number | undefined 
   const n = Number(text);
   return n <= max ? n : undefined;
 }
+
+/** `1d2h3m4s`, as OpenSMTPD writes an uptime or a delay (smtpctl) */
+export function humanDuration(seconds: number): string {
+  const parts: string[] = [];
+  for (const [unit, n] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
+    if (seconds >= n) {
+      parts.push(`${Math.floor(seconds / n)}${unit}`);
+      seconds %= n;
+    }
+  }
+  if (seconds > 0 || parts.length === 0) parts.push(`${seconds}s`);
+  return parts.join('');
+}
