@@ -204,6 +204,19 @@ test('F14: mixed results in one transaction: r1 delivered once, r2 reported alon
   assert.match(smtpctl('show', 'queue'), /r3@f14\.test/);
 });
 
+test('DSN RET=FULL: the failure report returns the whole message (message/rfc822), RET=HDRS its headers', async () => {
+  const full = await sendMany(['c@f13.test'], 'return it whole', ['RET=FULL']);
+  await mtaSaid('failed', full, 'c@f13.test');
+  const [report] = await waitFor('the report', () => (reports('return it whole').length > 0 ? reports('return it whole') : undefined));
+  assert.match(report!, /^Content-Type: message\/rfc822\r\n\r\nReceived: [\s\S]*Subject: return it whole\r\n\r\nbody\r\n/m);
+  assert.ok(!/text\/rfc822-headers/.test(report!));
+  const hdrs = await sendMany(['c@f13.test'], 'headers only', ['RET=HDRS']);
+  await mtaSaid('failed', hdrs, 'c@f13.test');
+  const [short] = await waitFor('the report', () => (reports('headers only').length > 0 ? reports('headers only') : undefined));
+  assert.match(short!, /^Content-Type: text\/rfc822-headers/m);
+  assert.ok(!/message\/rfc822|\r\nbody\r\n/.test(short!), 'no body');
+});
+
 test('two recipients of one message refused for good: one report naming both', async () => {
   const msgid = await sendMany(['r2@f14.test', 'r4@f14.test', 'r1@f14.test'], 'two refused');
   await mtaSaid('failed', msgid, 'r4@f14.test');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bounceMessage, headerBlock, statusOf, type BounceFailure } from './bounce';
+import { FULL_RETURN_MAX, bounceMessage, fullReturn, headerBlock, statusOf, type BounceFailure } from './bounce';
 
 const original = Buffer.from('Received: from x\r\n\tby y\r\nFrom: a@remote.test\r\nTo: alice@local.test\r\nBcc: secret@local.test\r\nSubject: hi\r\n\r\nthe body\r\n');
 
@@ -63,4 +63,33 @@ test('a delay warning: Action delayed, the last temporary status, Will-Retry-Unt
   assert.match(b, /^Status: 4\.2\.0$/m);
   assert.match(b, /^Will-Retry-Until: \w{3}, \d{1,2} \w{3} 2023 /m);
   assert.match(b, /only a\r\nwarning: the mail system will keep trying until /);
+});
+
+test('RET=FULL: a failure report returns the whole message as message/rfc822, 8-bit content declared', () => {
+  const eight = Buffer.concat([original, Buffer.from('caf\xe9\r\n', 'latin1')]);
+  const b = bounceMessage({
+    hostname: 'mx.local.test',
+    sender: 'a@remote.test',
+    arrival: 1_700_000_000,
+    failures: [{ rcpt: 'alice@local.test', error: '550 5.1.1 user unknown', expired: false }],
+    headers: headerBlock(eight),
+    full: eight,
+    id: '0a1b2c3d',
+    now: new Date(1_700_000_100_000),
+  });
+  const parts = b.toString('latin1').split('--0a1b2c3d/mx.local.test');
+  assert.equal(parts.length, 5);
+  assert.match(parts[1]!, /Your message is attached below, whole\./);
+  assert.ok(parts[3]!.startsWith('\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: 8bit\r\n\r\n'));
+  assert.ok(b.includes(eight), 'the message, byte for byte');
+  assert.equal(parts[4], '--\r\n');
+});
+
+test('RET=FULL applies to failure reports up to FULL_RETURN_MAX bytes only; RET=HDRS and no RET give the headers', () => {
+  const small = Buffer.from('Subject: x\r\n\r\nbody\r\n');
+  assert.equal(fullReturn('FULL', true, small), small);
+  assert.equal(fullReturn('FULL', false, small), undefined, 'not in a delay warning or success notice');
+  assert.equal(fullReturn('HDRS', true, small), undefined);
+  assert.equal(fullReturn(undefined, true, small), undefined);
+  assert.equal(fullReturn('FULL', true, Buffer.alloc(FULL_RETURN_MAX + 1, 0x61)), undefined);
 });

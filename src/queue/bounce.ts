@@ -1,8 +1,9 @@
 /**
  * The bounce (delivery status notification, RFC 3464) for a recipient that failed for good or
  * whose envelope expired: a multipart/report to the original sender, from MAILER-DAEMON, with
- * a text part, the message/delivery-status part and the original message's header block only
- * (never its body, never the other recipients).
+ * a text part, the message/delivery-status part and the original message's header block (the
+ * whole message instead, as message/rfc822, in a failure report when the sender asked RET=FULL
+ * and it is at most FULL_RETURN_MAX bytes); never the other recipients.
  * Every value that came from outside (addresses, the remote or local error text, the
  * original headers) is reduced so that it cannot end a line or start a new header.
  * Privileges: none (pure). Peers: none; the queue stores what it returns as a new message.
@@ -40,6 +41,18 @@ export interface BounceInput {
   readonly now: Date;
   /** the sender's ENVID */
   readonly envid?: string;
+  /** RET=FULL: the whole original message, returned instead of its headers (failure reports) */
+  readonly full?: Buffer;
+}
+
+/** the largest message a RET=FULL failure report returns whole (Postfix's bounce_size_limit
+ * is 50 kB; past this, the headers only, as with RET=HDRS) */
+export const FULL_RETURN_MAX = 1024 * 1024;
+
+/** the whole message, for a report, when it is returned whole: RET=FULL asked, a failure (not
+ * a warning or a success notice), and not too big */
+export function fullReturn(ret: unknown, failure: boolean, message: Buffer): Buffer | undefined {
+  return ret === 'FULL' && failure && message.length <= FULL_RETURN_MAX ? message : undefined;
 }
 
 /** printable ASCII only, on one line, at most `max` characters */
@@ -106,7 +119,7 @@ export function bounceMessage(b: BounceInput): Buffer {
     '',
     ...b.failures.map((f) => `  <${oneLine(f.rcpt, 256)}>: ${oneLine(f.error)}`),
     '',
-    "Below are the headers of your message; its body is not included.",
+    b.full ? 'Your message is attached below, whole.' : 'Below are the headers of your message; its body is not included.',
     '',
     `--${boundary}`,
     'Content-Type: message/delivery-status',
@@ -128,6 +141,14 @@ export function bounceMessage(b: BounceInput): Buffer {
       ...(f.delayedUntil !== undefined ? [`Will-Retry-Until: ${rfc5322Date(new Date(f.delayedUntil * 1000))}`] : []),
       '',
     );
+  }
+  if (b.full) {
+    // the message as it was stored (CRLF lines, dot-stuffing undone): 8-bit content is declared
+    const eight = b.full.some((x) => x > 0x7f);
+    lines.push(`--${boundary}`, 'Content-Type: message/rfc822', ...(eight ? ['Content-Transfer-Encoding: 8bit'] : []), '');
+    const head = Buffer.from(lines.join('\r\n') + '\r\n', 'latin1');
+    const body = b.full.subarray(b.full.length - 2).equals(Buffer.from('\r\n')) ? b.full : Buffer.concat([b.full, Buffer.from('\r\n')]);
+    return Buffer.concat([head, body, Buffer.from(`\r\n--${boundary}--\r\n`, 'latin1')]);
   }
   lines.push(`--${boundary}`, 'Content-Type: text/rfc822-headers', '');
   const head = lines.join('\r\n') + '\r\n';

@@ -13,7 +13,7 @@
 import type { LkaToQueue } from '../bus/msg-queue-lka';
 import type { PeerChannel, WorkerContext } from '../bus/worker-runtime';
 import { serverName } from '../util/hostname';
-import { bounceMessage, headerBlock, type BounceFailure } from './bounce';
+import { bounceMessage, fullReturn, headerBlock, type BounceFailure } from './bounce';
 import type { Spool, StoredEnvelope } from './spool';
 
 export const BOUNCE_RETRY_MS = 60_000;
@@ -145,7 +145,9 @@ export class Bouncer {
     const hostname = serverName();
     const msgid = spool.create();
     const envid = dsnField(e, 'envid');
-    spool.append(msgid, bounceMessage({ hostname, sender, arrival: e.ctime, failures, headers: headerBlock(original), id: msgid, now: new Date(), ...(envid ? { envid } : {}) }));
+    const failure = failures.every((f) => f.success === undefined && f.delayedUntil === undefined);
+    const full = fullReturn((e.dsn as { ret?: unknown } | undefined)?.ret, failure, original);
+    spool.append(msgid, bounceMessage({ hostname, sender, arrival: e.ctime, failures, headers: headerBlock(original), id: msgid, now: new Date(), ...(envid ? { envid } : {}), ...(full ? { full } : {}) }));
     const envelopes = route.targets.map((t) => ({ action: t.action, sender: '', rcpt: sender, dest: t.dest, ...(t.via ? { via: t.via } : {}), helo: hostname, src: 'local', tls: false, bounce: true }));
     this.deps.add(await spool.commit(msgid, envelopes));
     return msgid;
