@@ -8,7 +8,7 @@
 import * as net from 'node:net';
 
 /** what the server does with a command (`.` is the end of DATA, `greeting` the connection) */
-export type Action = string | { silent: true } | { close: true } | { reset: true } | { resetAfterBytes: number };
+export type Action = string | { silent: true } | { close: true } | { reset: true } | { resetAfterBytes: number } | { delayMs: number; reply: string };
 
 export interface Script {
   /** connection: how many connections came before this one (0 for the first) */
@@ -26,6 +26,9 @@ export interface FakeMx {
   /** every command line received, in order */
   readonly lines: string[];
   connections: number;
+  /** connections open now, and the most open at once */
+  open: number;
+  peak: number;
   close(): Promise<void>;
 }
 
@@ -44,11 +47,15 @@ const DEFAULTS: Record<string, string> = {
 };
 
 export async function startFakeMx(address: string, port: number, script: Script = () => undefined, lmtp = false): Promise<FakeMx> {
-  const mx: FakeMx = { messages: [], lines: [], connections: 0, close: async () => undefined };
+  const mx: FakeMx = { messages: [], lines: [], connections: 0, open: 0, peak: 0, close: async () => undefined };
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
     sockets.add(s);
-    s.on('close', () => sockets.delete(s));
+    mx.peak = Math.max(mx.peak, ++mx.open);
+    s.on('close', () => {
+      sockets.delete(s);
+      mx.open--;
+    });
     s.on('error', () => undefined);
     const n = mx.connections++;
     let buf = '';
@@ -63,6 +70,10 @@ export async function startFakeMx(address: string, port: number, script: Script 
         return true;
       }
       if ('silent' in a) return true;
+      if ('delayMs' in a) {
+        setTimeout(() => s.writable && s.write(`${a.reply}\r\n`), a.delayMs);
+        return true;
+      }
       if ('close' in a) {
         s.end();
         return false;

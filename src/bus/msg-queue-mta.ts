@@ -4,13 +4,17 @@
  * queue -> mta: the message as raw byte frames on stream `stream`, then MTA_DELIVER (the
  * envelope: relay action, destination address, sender). Envelopes of one message handed over
  * together may share one SMTP transaction. mta -> queue: MTA_RESULT per envelope (ok,
- * tempfail, permfail and the text to keep as the envelope's last error).
+ * tempfail, permfail and the text to keep as the envelope's last error); MTA_SCHEDULE: a
+ * delivery to a domain worked again, so the envelopes deferred for it (up to `mta
+ * max-deferred`) are tried now instead of at their next retry.
  */
 import { COMMON_MESSAGES } from './msg-common';
-import { bool, int, lit, obj, opt, str, union, type Infer } from './schema';
+import { arr, bool, int, lit, obj, opt, str, union, type Infer } from './schema';
 import { DsnRequest } from './msg-smtp-queue';
 
-export const RelayEnvelope = obj({ evpid: str, msgid: str, action: str, dest: str, sender: str, dsn: opt(DsnRequest) });
+/** dest: where the mail goes; rcpt: the recipient as the client gave it (another address when
+ * an alias or a .forward sent the mail on: `srs` rewrites the sender into its domain) */
+export const RelayEnvelope = obj({ evpid: str, msgid: str, action: str, dest: str, rcpt: str, sender: str, dsn: opt(DsnRequest) });
 export type RelayEnvelope = Infer<typeof RelayEnvelope>;
 
 export const QueueToMta = union({
@@ -23,5 +27,6 @@ export const MtaToQueue = union({
   ...COMMON_MESSAGES,
   /** dsnPassed: the next hop took the sender's DSN request (it reports success itself) */
   MTA_RESULT: { evpid: str, result: lit('ok', 'tempfail', 'permfail'), text: str, dsnPassed: opt(bool) },
+  MTA_SCHEDULE: { evpids: arr(str, 100_000) },
 });
 export type MtaToQueue = Infer<typeof MtaToQueue>;

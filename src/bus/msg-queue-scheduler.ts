@@ -32,6 +32,8 @@ export const QueueToScheduler = union({
   SCHED_RESULT: { evpid: str, result: lit('ok', 'tempfail', 'permfail'), error: opt(str) },
   /** removed by the operator (smtpctl remove): out of the run queue */
   SCHED_REMOVE: { evpids: arr(str, 1_000_000) },
+  /** try these now, their retry count unchanged (the mta's holdq: their domain works again) */
+  SCHED_NOW: { evpids: arr(str, 100_000) },
 });
 export type QueueToScheduler = Infer<typeof QueueToScheduler>;
 

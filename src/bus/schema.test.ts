@@ -87,6 +87,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'SCHED_ADD', envelopes: [], now: true },
     { type: 'SCHED_RESULT', evpid: '0a1b2c3d00000001', result: 'tempfail', error: '451 4.2.0 x' },
     { type: 'SCHED_REMOVE', evpids: ['0a1b2c3d00000001'] },
+    { type: 'SCHED_NOW', evpids: ['0a1b2c3d00000002'] },
   ],
   ControlToQueue: [
     { type: 'PING', reqid: 1 },
@@ -232,13 +233,14 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   QueueToMta: [
     { type: 'PING', reqid: 5 },
     { type: 'PONG', re: 5, pid: 12, name: 'queue' },
-    { type: 'MTA_DELIVER', stream: 4, envelope: { evpid: '0a1b2c3d00000001', msgid: '0a1b2c3d', action: 'relay', dest: 'a@remote.test', sender: 's@x' } },
+    { type: 'MTA_DELIVER', stream: 4, envelope: { evpid: '0a1b2c3d00000001', msgid: '0a1b2c3d', action: 'relay', dest: 'a@remote.test', rcpt: 'b@here.test', sender: 's@x' } },
   ],
   MtaToQueue: [
     { type: 'PING', reqid: 5 },
     { type: 'PONG', re: 5, pid: 12, name: 'mta' },
     { type: 'MTA_RESULT', evpid: '0a1b2c3d00000001', result: 'tempfail', text: '421 4.4.2 mx.remote.test: timeout' },
     { type: 'MTA_RESULT', evpid: '0a1b2c3d00000001', result: 'ok', text: '250 ok', dsnPassed: true },
+    { type: 'MTA_SCHEDULE', evpids: ['0a1b2c3d00000002', '0a1b2c3d00000003'] },
   ],
   MtaToLka: [
     { type: 'PING', reqid: 5 },

@@ -5,7 +5,8 @@
  * userbase; a user's ~/.forward (read by the parent) sends its mail on (addresses, users,
  * `\user` for the mailbox itself, `|command` and `/file` delivered as that user, `:include:`
  * skipped); in alias tables, `|command` and `/file` are delivered as the daemon user and
- * `:include:` files are read (by lka: they must be readable by the daemon user). No I/O
+ * `:include:` files are read (by lka: they must be readable by the daemon user); a bounce to
+ * an SRS address of this host goes to the address it stands for (srs.ts). No I/O
  * besides user lookups and .forward reads (through the context).
  */
 import type { Action, LocalAction, MatchRule } from '../parse/config';
@@ -13,6 +14,7 @@ import type { EnvelopeTarget, SessionInfo } from '../bus/msg-smtp-lka';
 import { formatAddress, parseAddress, stripSubaddress } from '../mail/address';
 import { splitAliasValues } from '../mail/aliases';
 import { firstMatch, type RcptQuery } from './ruleset';
+import { isSrs, srsDecode, type SrsKeys } from '../mail/srs';
 
 export { splitAliasValues };
 import { TableError, type Tables } from './tables';
@@ -42,6 +44,8 @@ export interface ExpandContext {
   readonly aliasUser: string;
   /** the values of an `:include:` file (one per line, as .forward), or an Error */
   readInclude(file: string): string[];
+  /** `srs key`: bounces to SRS addresses signed with it go back to the address they stand for */
+  readonly srs?: SrsKeys;
 }
 
 export type ForwardContent = { readonly result: 'none' } | { readonly result: 'ok'; readonly content: string } | { readonly result: 'tempfail'; readonly text: string };
@@ -72,6 +76,16 @@ class Expander {
 
   async route(address: string, depth: number, internal: boolean): Promise<void> {
     if (depth > MAX_EXPANSION_DEPTH) fail(550, '5.2.4', 'Mailing list expansion problem: expansion too deep');
+    // a bounce (null sender) to an address this host rewrote with SRS goes back to the address
+    // it stands for, as mail from this host (OpenSMTPD marks it internal); a forged or expired
+    // one is left as it is (and is most likely refused as an unknown user)
+    if (this.ctx.srs && this.mailFrom === '' && isSrs(address)) {
+      const original = srsDecode(address, this.ctx.srs);
+      if (original !== undefined) {
+        address = original;
+        internal = true;
+      }
+    }
     const q: RcptQuery = {
       session: internal ? { ...this.session, src: 'local', socket: true } : this.session,
       mailFrom: this.mailFrom,

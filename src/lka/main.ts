@@ -20,7 +20,7 @@ import { Users } from './users';
 import { Dns } from './dns';
 
 /** The part of the configuration lka receives (see parent/config-parts.ts). */
-export type LkaConfig = Pick<Config, 'tables' | 'rules' | 'actions'> & { smtp: { subAddrDelim: string }; resolver?: string };
+export type LkaConfig = Pick<Config, 'tables' | 'rules' | 'actions' | 'srs'> & { smtp: { subAddrDelim: string }; resolver?: string };
 
 function contextFor(config: LkaConfig, users: Users, readForward: ExpandContext['readForward'], aliasUser: string): { ctx: ExpandContext; tables: Tables } {
   const tables = new Tables(config.tables, { serverName: serverName(), addresses: interfaceAddresses() });
@@ -29,6 +29,7 @@ function contextFor(config: LkaConfig, users: Users, readForward: ExpandContext[
     actions: new Map<string, Action>(config.actions.map((a) => [a.name, a])),
     tables,
     subAddrDelim: config.smtp.subAddrDelim,
+    ...(config.srs?.key !== undefined ? { srs: { key: config.srs.key, ...(config.srs.keyBackup !== undefined ? { keyBackup: config.srs.keyBackup } : {}), ttlDays: config.srs.ttlDays } } : {}),
     userExists: (u, base) => users.exists(u, base),
     readForward,
     aliasUser,

@@ -5,7 +5,10 @@
  * domain) or the domain's MX hosts, asked of lka, tried in order, each address in turn, until
  * one server answers; the outcome of each recipient goes back to the queue (delivered,
  * temporary: retried by the scheduler, permanent: bounced). A session that ended cleanly is
- * kept a moment for the next message to the same server (session-pool.ts).
+ * kept a moment for the next message to the same server (session-pool.ts); new connections
+ * wait for what `mta limit` allows (conn-limits.ts). Envelopes deferred for a domain (up to
+ * `mta max-deferred`) are handed back to the scheduler, to be tried at once, when a delivery
+ * to that domain works again (the holdq, route-book.ts).
  * TLS: opportunistic STARTTLS unless the route says otherwise (smtp+tls, smtps, `tls`), with
  * verification where the route asks for it; AUTH only under TLS.
  * Privileges: runs as the daemon user (_smtpd); CA files are read before the drop.
@@ -21,9 +24,11 @@ import { runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-r
 import { interfaceAddresses, serverName } from '../util/hostname';
 import { parseRelayUrl } from './relay-url';
 import { cipherList, protocolRange } from '../mail/tls-words';
-import { openSession, type Outcome, type Peer, type Transaction } from './smtp-client';
+import { srsEncode } from '../mail/srs';
+import { openSession, type Outcome, type Peer, type Session, type Transaction } from './smtp-client';
 import { SessionPool } from './session-pool';
 import { RouteBook } from './route-book';
+import { ConnLimiter, familyFor, limitFor, type LimitKeys } from './conn-limits';
 
 /** The part of the configuration mta receives (see parent/config-parts.ts). */
 export interface MtaConfig {
@@ -40,10 +45,14 @@ export interface MtaConfig {
   readonly listenPorts: readonly number[];
   /** how long each reply of a remote server may take (--mta-timeout) */
   readonly timeoutMs: number;
+  /** `srs key` (and backup, ttl): senders of forwarded mail are rewritten with it */
+  readonly srs?: Config['srs'];
 }
 
 /** how long a delivery waits for lka's channel before it is deferred */
 const LKA_WAIT_MS = 30_000;
+/** how long a delivery waits for a connection `mta limit` allows before it is deferred */
+const LIMIT_WAIT_MS = 5 * 60_000;
 
 /** addresses of this host: its interfaces and all of 127/8 */
 function isLocal(address: string, own: ReadonlySet<string>): boolean {
@@ -94,10 +103,22 @@ class Relay {
   }
   /** what smtpctl shows of hosts, routes and relays; disabled routes */
   readonly book = new RouteBook();
+  /** `mta limit`: connections open and started, per host, route, source, connector, relay, domain */
+  readonly limiter = new ConnLimiter();
   /** sessions kept open between messages to the same server */
-  readonly pool = new SessionPool(undefined, (peer, delta) => this.book.kept(peer.address, peer.name, delta));
+  readonly pool: SessionPool;
 
-  constructor(private readonly worker: WorkerContext) {}
+  constructor(private readonly worker: WorkerContext) {
+    const global = (key: string) => limitFor(key, '', this.config.mta.limits, {});
+    this.pool = new SessionPool(
+      global('session-keepalive') * 1000,
+      (peer, delta) => {
+        this.book.kept(peer.address, peer.name, delta);
+        if (delta === 1) this.limiter.changed();
+      },
+      Math.max(1, global('session-mail-max')),
+    );
+  }
 
   private get config(): MtaConfig {
     return this.worker.config as MtaConfig;
@@ -162,12 +183,27 @@ class Relay {
     return Object.keys(extra).length > 0 ? extra : undefined;
   }
 
-  /** deliver one group (one message, one action, one domain); one outcome per job */
-  async deliver(jobs: readonly Job[]): Promise<Outcome[]> {
+  /** the envelope sender, rewritten with SRS (`srs` on the action, `srs key` set) when an
+   * alias or a .forward sent the mail on elsewhere: the recipient it was sent to is another
+   * address than where it goes, in a domain other than the sender's */
+  private srsSender(action: RelayAction, e: RelayEnvelope): string {
+    const key = this.config.srs?.key;
+    if (!action.srs || key === undefined || !e.sender.includes('@') || !e.rcpt.includes('@')) return e.sender;
+    const forwarder = domainOf(e.rcpt);
+    if (e.rcpt.toLowerCase() === e.dest.toLowerCase() || domainOf(e.sender) === forwarder) return e.sender;
+    return srsEncode(e.sender, forwarder, key) ?? e.sender;
+  }
+
+  /** deliver one group (one message, one action, one domain); one outcome per job, and the
+   * envelopes of the domain's holdq to try now (it works again) */
+  async deliver(jobs: readonly Job[]): Promise<{ outcomes: Outcome[]; release: string[] }> {
     const domain = domainOf(jobs[0]!.envelope.dest);
     const outcomes = await this.route(jobs);
-    this.book.result(domain, outcomes[0]?.text ?? '');
-    return outcomes;
+    const release = jobs.flatMap((j, i) => {
+      const o = outcomes[i] ?? { result: 'tempfail', text: '451 4.3.0 no outcome' };
+      return this.book.outcome(domain, j.envelope.evpid, o.result, o.text, this.config.mta.maxDeferred);
+    });
+    return { outcomes, release };
   }
 
   private async route(jobs: readonly Job[]): Promise<Outcome[]> {
@@ -195,7 +231,7 @@ class Relay {
     const tlsExtra = this.tlsExtra(action);
     const origin = { helo, ...(localAddress ? { localAddress } : {}), ...(heloSrc ? { heloSrc } : {}), ...(tlsExtra ? { tlsExtra } : {}) };
     const ca = action.ca !== undefined ? this.cas.get(action.ca) : undefined;
-    const tx = { sender: action.mailFrom ?? first.sender, rcpts: jobs.map((j) => j.envelope.dest), content: jobs[0]!.content, dsn: jobs.map((j) => j.envelope.dsn) };
+    const tx = { sender: action.mailFrom ?? this.srsSender(action, first), rcpts: jobs.map((j) => j.envelope.dest), content: jobs[0]!.content, dsn: jobs.map((j) => j.envelope.dsn) };
     let peers: Peer[];
     if (smarthost !== undefined) {
       const made = urls.map((u) => this.smarthostPeer(u, action, { ...origin, timeoutMs, ...(ca ? { ca } : {}) }));
@@ -223,14 +259,38 @@ class Relay {
         if (hosts.length === 0) return all({ result: 'tempfail', text: `451 4.4.4 ${domain}: no MX is preferred to this backup MX (${me})` });
       }
       const tls = action.tls !== undefined ? 'starttls' : 'opportunistic';
-      peers = hosts.flatMap((h) => h.addresses.map((address) => ({ address, port: this.config.mxPort, name: h.name, tls, verify: action.tls === 'verify', ...origin, timeoutMs, ...(ca ? { ca } : {}) })));
+      // `mta limit inet4|inet6`: MX addresses of the other family are not used
+      const family = familyFor(domain, this.config.mta.limits, this.config.mta.domainLimits);
+      const wanted = (a: string) => family === undefined || (family === 'inet6') === a.includes(':');
+      peers = hosts.flatMap((h) => h.addresses.filter(wanted).map((address) => ({ address, port: this.config.mxPort, name: h.name, tls, verify: action.tls === 'verify', ...origin, timeoutMs, ...(ca ? { ca } : {}) })));
     }
     const relay = smarthost !== undefined ? `[relay:${smarthost}]` : `[mx:${domain}]`;
     this.book.task(relay, 1);
     try {
+      if (peers.length === 0) return all({ result: 'tempfail', text: `451 4.4.4 ${domain}: no MX address of the family \`mta limit\` allows` });
       return await this.transfer(peers, tx, relay, domain, all);
     } finally {
       this.book.task(relay, -1);
+    }
+  }
+
+  /** a session kept for `peer`, or a slot for a new connection under `mta limit` (waiting for
+   * one, up to LIMIT_WAIT_MS): the kept session, true (connect), or why not */
+  private async slot(peer: Peer, keys: LimitKeys, domain: string): Promise<Session | true | string> {
+    const limits = this.config.mta;
+    const limit = (key: string) => limitFor(key, domain, limits.limits, limits.domainLimits);
+    const until = Date.now() + LIMIT_WAIT_MS;
+    for (;;) {
+      const kept = this.pool.take(peer);
+      if (kept) return kept;
+      const v = this.limiter.check(keys, limit);
+      if (v.go) {
+        this.limiter.acquire(keys);
+        return true;
+      }
+      const left = until - Date.now();
+      if (left <= 0) return `421 4.4.5 ${peer.name} [${peer.address}]: ${v.why} (mta limit): waited ${LIMIT_WAIT_MS / 1000}s`;
+      await this.limiter.wait(Math.min(left, v.afterMs ?? left));
     }
   }
 
@@ -243,26 +303,48 @@ class Relay {
         last = `421 4.4.1 ${disabled}`;
         continue;
       }
+      const source = peer.localAddress ?? '0.0.0.0';
+      const keys: LimitKeys = { host: peer.address, route: `${source} ${peer.address}`, source, connector: `${source} ${relay}`, relay, domain };
       // a session kept from an earlier message first; if the server had closed it, a new one
-      const kept = this.pool.take(peer);
-      if (kept) {
-        const r = await kept.transaction(tx);
+      let got = await this.slot(peer, keys, domain);
+      if (typeof got === 'string') {
+        last = got;
+        continue;
+      }
+      if (got !== true) {
+        const r = await got.transaction(tx);
         if (!r.stale) {
-          this.pool.give(kept);
+          this.pool.give(got);
           return r.outcomes;
         }
-        kept.close();
+        got.close();
+        got = await this.slot(peer, keys, domain);
+        if (typeof got === 'string') {
+          last = got;
+          continue;
+        }
+        if (got !== true) {
+          // another kept one: it carries the mail, or the delivery is retried later
+          const again = await got.transaction(tx);
+          if (!again.stale) this.pool.give(got);
+          else got.close();
+          return again.stale ? all({ result: 'tempfail', text: `421 4.4.2 ${peer.name} [${peer.address}]: kept sessions were closed by the server` }) : again.outcomes;
+        }
       }
       this.book.connecting(peer.address, peer.name, relay);
       const session = await openSession(peer);
       if ('failed' in session) {
+        this.limiter.release(keys);
         this.book.closed(peer.address, peer.name, relay, false);
         this.worker.log.info({ event: 'mta-connect-failed', host: peer.name, address: peer.address, port: peer.port }, session.failed);
         last = session.failed;
         continue;
       }
       this.book.opened(peer.address, peer.name);
-      session.onClose(() => this.book.closed(peer.address, peer.name, relay, true));
+      session.onClose(() => {
+        this.limiter.release(keys);
+        this.book.closed(peer.address, peer.name, relay, true);
+      });
       const r = await session.transaction(tx);
       this.pool.give(session);
       return r.outcomes;
@@ -286,7 +368,14 @@ export function main(): void {
       batch = [];
       for (const jobs of groups.values()) {
         void relay.deliver(jobs).then(
-          (outcomes) => report(jobs, outcomes),
+          ({ outcomes, release }) => {
+            report(jobs, outcomes);
+            const ch = jobs[0]!.ch;
+            if (release.length > 0 && !ch.isClosed) {
+              worker.log.info({ event: 'holdq-release', domain: domainOf(jobs[0]!.envelope.dest), count: release.length });
+              ch.send({ type: 'MTA_SCHEDULE', evpids: release });
+            }
+          },
           (e: Error) => report(jobs, jobs.map(() => ({ result: 'tempfail', text: `451 4.3.0 ${e.message}` }))),
         );
       }

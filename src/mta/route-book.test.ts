@@ -23,7 +23,7 @@ test('hosts, routes, relays and hoststats follow connections and results', () =>
   b.kept('192.0.2.1', 'mx.remote.test', -1);
   b.closed('192.0.2.1', 'mx.remote.test', '[mx:remote.test]', true);
   assert.deepEqual(b.showRelays(), ['[mx:remote.test] refcount=1 ntask=1 nconn=0 lastconn=5s']);
-  b.result('remote.test', '250 2.0.0 Ok');
+  assert.deepEqual(b.outcome('remote.test', 'e1', 'ok', '250 2.0.0 Ok', 100), []);
   assert.deepEqual(b.showHoststats(), [`remote.test|${Math.floor(t / 1000)}|250 2.0.0 Ok`]);
   t += 5 * 3600_000;
   assert.deepEqual(b.showHoststats(), [], 'kept four hours');
@@ -45,4 +45,17 @@ test(`after ${MAX_ERRORS} failed connections a route is disabled until resumed (
   for (let i = 0; i < MAX_ERRORS; i++) b.closed('192.0.2.9', 'mx.down.test', 'r', false);
   t += DISABLE_MS;
   assert.equal(b.disabled('192.0.2.9', 'mx.down.test'), undefined, 'and by itself after a while');
+});
+
+test('holdq: deferred envelopes of a domain (up to max-deferred) are returned when a delivery there works', () => {
+  let t = 1_000_000;
+  const b = new RouteBook(() => t);
+  for (const e of ['e1', 'e2', 'e3']) assert.deepEqual(b.outcome('down.test', e, 'tempfail', '421 4.4.1 no server', 2), []);
+  b.outcome('other.test', 'x1', 'tempfail', '451 4.3.0 busy', 2);
+  assert.deepEqual(b.outcome('down.test', 'e1', 'permfail', '550 5.1.1 unknown', 2), [], 'a failure releases nothing (and e1 is out)');
+  assert.deepEqual(b.outcome('down.test', 'e4', 'ok', '250 2.0.0 Ok', 2), ['e2'], 'e3 was past max-deferred; e1 left');
+  assert.deepEqual(b.outcome('down.test', 'e5', 'ok', '250 2.0.0 Ok', 2), [], 'released once');
+  b.outcome('down.test', 'e6', 'tempfail', '421 4.4.1 no server', 2);
+  t += 5 * 3600_000;
+  assert.deepEqual(b.outcome('down.test', 'e7', 'ok', '250 2.0.0 Ok', 2), [], 'a holdq is forgotten with its hoststat');
 });

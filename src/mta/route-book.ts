@@ -3,7 +3,8 @@
  * - hosts: each address connected to (its name, routes using it, connections open now, the
  *   time of the last connection): `show hosts`;
  * - hoststats: per destination domain, the time and result of the last delivery attempt, kept
- *   four hours: `show hoststats`;
+ *   four hours: `show hoststats`; and the holdq: up to `mta max-deferred` envelopes deferred
+ *   for the domain, to be tried at once when a delivery there works again;
  * - routes: source <-> destination address, with connections open now, consecutive errors and
  *   flags N (never connected), D (disabled), Q (waiting to be tried again), K (a session is
  *   kept open): `show routes`. After MAX_ERRORS failed connections in a row a route is disabled
@@ -52,7 +53,7 @@ export function duration(ms: number): string {
 export class RouteBook {
   private readonly hosts = new Map<string, Host>();
   private readonly routes = new Map<string, Route>();
-  private readonly stats = new Map<string, { tm: number; status: string }>();
+  private readonly stats = new Map<string, { tm: number; status: string; deferred: Set<string> }>();
   private readonly relays = new Map<string, Relay>();
   private nextId = 1;
 
@@ -128,9 +129,30 @@ export class RouteBook {
     r.kept = Math.max(0, r.kept + delta);
   }
 
-  /** the last delivery attempt for `domain` */
-  result(domain: string, status: string): void {
-    this.stats.set(domain, { tm: Math.floor(this.now() / 1000), status });
+  /** the outcome of a delivery attempt of `evpid` to `domain`: a deferred envelope is kept in
+   * the domain's holdq (up to `maxDeferred`); after a success, the envelopes held are returned,
+   * to be tried now */
+  outcome(domain: string, evpid: string, result: 'ok' | 'tempfail' | 'permfail', status: string, maxDeferred: number): string[] {
+    this.expireStats();
+    let s = this.stats.get(domain);
+    if (!s) this.stats.set(domain, (s = { tm: 0, status: '', deferred: new Set() }));
+    s.tm = Math.floor(this.now() / 1000);
+    s.status = status;
+    if (result === 'tempfail') {
+      if (s.deferred.size < maxDeferred) s.deferred.add(evpid);
+      return [];
+    }
+    s.deferred.delete(evpid);
+    if (result !== 'ok' || s.deferred.size === 0) return [];
+    const held = [...s.deferred];
+    s.deferred.clear();
+    return held;
+  }
+
+  /** hoststats (and their holdqs) older than four hours are forgotten */
+  private expireStats(): void {
+    const t = this.now();
+    for (const [d, s] of this.stats) if (t - s.tm * 1000 > HOSTSTAT_MS) this.stats.delete(d);
   }
 
   resume(id: number): boolean {
@@ -149,8 +171,7 @@ export class RouteBook {
   }
 
   showHoststats(): string[] {
-    const t = this.now();
-    for (const [d, s] of this.stats) if (t - s.tm * 1000 > HOSTSTAT_MS) this.stats.delete(d);
+    this.expireStats();
     return [...this.stats.entries()].map(([d, s]) => `${d}|${s.tm}|${s.status}`);
   }
 

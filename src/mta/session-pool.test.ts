@@ -7,7 +7,7 @@ const peer = (address: string): Peer => ({ address, port: 25, name: 'mx.test', t
 
 /** a session as the pool sees it */
 function fake(p: Peer, reusable = true): Session & { closed: boolean; dead: boolean } {
-  const s = { peer: p, reusable, closed: false, dead: false, alive: () => !s.dead && !s.closed, close: () => void (s.closed = true) };
+  const s = { peer: p, reusable, transactions: 1, closed: false, dead: false, alive: () => !s.dead && !s.closed, close: () => void (s.closed = true) };
   return s as unknown as Session & { closed: boolean; dead: boolean };
 }
 
@@ -52,4 +52,16 @@ test('a session made with a client certificate or credentials is never handed to
   assert.equal(pool.take({ ...peer('192.0.2.1'), auth: { user: 'u', password: 'p' } }), undefined);
   assert.equal(pool.take({ ...withCert }), s, 'the same certificate: the same route');
   pool.closeAll();
+});
+
+test('session-mail-max: a session that has carried that many messages says QUIT instead of waiting', () => {
+  const pool = new SessionPool(60_000, undefined, 3);
+  const s = fake(peer('192.0.2.1'));
+  s.transactions = 2;
+  pool.give(s);
+  assert.equal(pool.take(peer('192.0.2.1')), s, 'two messages: kept');
+  s.transactions = 3;
+  pool.give(s);
+  assert.equal(s.closed, true);
+  assert.equal(pool.size, 0);
 });

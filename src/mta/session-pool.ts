@@ -1,15 +1,17 @@
 /**
  * Idle outbound sessions kept for the next message to the same server (several messages per
  * connection, as Postfix's connection cache): a session whose transaction ended cleanly waits
- * up to IDLE_MS for another one with the same route (address, port, source address, TLS and
- * its client certificate, CA and settings, credentials, HELO name, LMTP), then says QUIT. At most MAX_IDLE wait per route.
+ * up to `mta limit session-keepalive` seconds for another one with the same route (address,
+ * port, source address, TLS and its client certificate, CA and settings, credentials, HELO
+ * name, LMTP), then says QUIT; one that has carried `session-mail-max` messages says QUIT at
+ * once. At most MAX_IDLE wait per route.
  * Privileges: none (mta). Peers: the remote servers, through the sessions. No I/O of its own.
  */
 import { createHash } from 'node:crypto';
 import type * as tls from 'node:tls';
 import type { Peer, Session } from './smtp-client';
 
-export const IDLE_MS = 2000;
+export const IDLE_MS = 10_000;
 export const MAX_IDLE = 20;
 
 /** a digest of a certificate or key, to tell them apart in a route key */
@@ -37,6 +39,8 @@ export class SessionPool {
     private readonly idleMs = IDLE_MS,
     /** told when a session starts or stops waiting (smtpctl show routes: K) */
     private readonly onIdle: (peer: Peer, delta: 1 | -1) => void = () => undefined,
+    /** how many messages one session may carry */
+    private readonly mailMax = Infinity,
   ) {}
 
   /** an idle session to this route that still looks alive, or undefined */
@@ -58,7 +62,7 @@ export class SessionPool {
   give(session: Session): void {
     const key = routeKey(session.peer);
     const list = this.idle.get(key) ?? [];
-    if (!session.reusable || !session.alive() || list.length >= MAX_IDLE) return session.close();
+    if (!session.reusable || !session.alive() || list.length >= MAX_IDLE || session.transactions >= this.mailMax) return session.close();
     const entry = {
       session,
       timer: setTimeout(() => {

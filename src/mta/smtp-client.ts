@@ -223,6 +223,8 @@ function isAscii(s: string): boolean {
 export class Session {
   /** the last transaction ended cleanly: the session may carry another */
   reusable = true;
+  /** transactions begun on this session (`mta limit session-mail-max`) */
+  transactions = 0;
 
   constructor(
     private readonly c: Connection,
@@ -236,6 +238,7 @@ export class Session {
     const { c, peer, extensions } = this;
     const host = peer.name;
     this.reusable = false;
+    this.transactions++;
     // an address that is not ASCII needs SMTPUTF8 at the other end (RFC 6531)
     const utf8 = !isAscii(tx.sender) || tx.rcpts.some((r) => !isAscii(r));
     if (utf8 && !extensions.has('SMTPUTF8')) {

@@ -12,7 +12,7 @@ export function configFor(name: WorkerName, c: Config, o: Pick<DaemonOptions, 's
     case 'control':
       return {};
     case 'lka':
-      return { tables: c.tables, rules: c.rules, actions: c.actions, listeners: c.listeners, procs: c.procs, filters: c.filters, smtp: { subAddrDelim: c.smtp.subAddrDelim }, admd: c.admd, ...(o.resolver !== undefined ? { resolver: o.resolver } : {}) };
+      return { tables: c.tables, rules: c.rules, actions: c.actions, listeners: c.listeners, procs: c.procs, filters: c.filters, smtp: { subAddrDelim: c.smtp.subAddrDelim }, srs: c.srs, admd: c.admd, ...(o.resolver !== undefined ? { resolver: o.resolver } : {}) };
     case 'queue':
       return { queue: c.queue, actions: c.actions.map((a) => ({ name: a.name, kind: a.kind, ...(a.ttl !== undefined ? { ttl: a.ttl } : {}) })) };
     case 'scheduler':

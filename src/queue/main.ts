@@ -105,7 +105,7 @@ class Deliveries {
         for (let off = 0; off < content.length; off += STREAM_CHUNK) ch.sendBytes(stream, content.subarray(off, off + STREAM_CHUNK));
         if (type === 'mta') {
           const dsn = e.dsn as RelayEnvelope['dsn'];
-          ch.send({ type: 'MTA_DELIVER', stream, envelope: { evpid, msgid: e.msgid, action: String(e.action), dest: String(e.dest), sender: String(e.sender), ...(dsn ? { dsn } : {}) } });
+          ch.send({ type: 'MTA_DELIVER', stream, envelope: { evpid, msgid: e.msgid, action: String(e.action), dest: String(e.dest), rcpt: String(e.rcpt), sender: String(e.sender), ...(dsn ? { dsn } : {}) } });
           return;
         }
         const via = e.via as DeliveryEnvelope['via'];
@@ -356,6 +356,7 @@ export function main(): void {
         } else if (peer === 'mta') {
           const m = msg as MtaToQueue;
           if (m.type === 'MTA_RESULT') deliveries.finish(m.evpid, m.result, m.text, m.dsnPassed === true);
+          else if (m.type === 'MTA_SCHEDULE' && deliveries.scheduler && !deliveries.scheduler.isClosed) deliveries.scheduler.send({ type: 'SCHED_NOW', evpids: m.evpids });
         }
       },
       onPeerBytes: (peer, id, bytes) => {

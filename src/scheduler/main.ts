@@ -53,6 +53,12 @@ export function main(): void {
         if (q.result(m.evpid, m.result, now(), warnAfter) && queue && !queue.isClosed) queue.send({ type: 'SCHED_WARN', evpid: m.evpid });
         arm();
       },
+      SCHED_NOW: (m) => {
+        let n = 0;
+        for (const evpid of m.evpids) n += q.scheduleNow(evpid, now());
+        if (n > 0) worker.log.info({ event: 'holdq-released', count: n });
+        run();
+      },
       SCHED_REMOVE: (m) => {
         counters.removed += m.evpids.length;
         q.remove(m.evpids);
