@@ -4,7 +4,9 @@
  * daemon stopped, read from the spool), show envelope, show message, schedule and remove of one
  * envelope, one message and all, mailq, and the errors for a bad id; pause and resume of mda
  * (a deliverable message waits, then is delivered), smtp (new sessions get 421) and envelopes
- * (the suspend flag), show status, show stats, monitor, log verbose and --json.
+ * (the suspend flag), show status, show stats, monitor, log verbose and --json. Rights on the
+ * control socket: a member of the socket's group (not root) may show but not change; a user
+ * outside it cannot connect; a forged proof gets nothing.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +17,10 @@ import * as path from 'node:path';
 import { assertRoot, ensureUser, ensureUserWithHome, freePort, localTestConf, startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
 import { fromRoot } from './helpers';
 import { RawSmtp } from './smtp-raw';
+import * as net from 'node:net';
+import { Channel } from '../src/bus/channel';
+import { ToClient, type FromClient } from '../src/bus/msg-control-client';
+import { BUS_VERSION } from '../src/bus/version';
 import { sendOne } from './smtp-send';
 
 let d: DaemonRun;
@@ -84,6 +90,60 @@ test('show queue: one line per envelope in OpenSMTPD\'s format; "sh q MSGID" onl
   assert.ok(one.out.startsWith(second));
   const mailq = ctl('mailq').out.trim().split('\n');
   assert.deepEqual(mailq.map((l) => LINE.exec(l)?.[1]), lines.map((l) => LINE.exec(l)?.[1]), 'mailq is show queue');
+});
+
+/** smtpctl as another user (uid, and gid as its only group) */
+function ctlAs(user: { uid: number; gid: number }, ...args: string[]): { status: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [fromRoot('bin', 'smtpctl'), '-s', d.socket, ...args], { encoding: 'utf8', timeout: 20_000, uid: user.uid, gid: user.gid });
+  return { status: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('rights: the socket\'s group may show (queue, status, stats) but not change; others cannot connect; keys are root\'s and the group\'s', async () => {
+  const ops = ensureUser('tsmtpd-ops');
+  const group = { uid: ops.uid, gid: fs.statSync(d.socket).gid };
+  assert.equal(fs.statSync(d.socket).gid, ensureUser('_smtpq').gid, 'the socket belongs to the queue user\'s group');
+  const rootKey = fs.statSync(`${d.socket}.key-root`);
+  const groupKey = fs.statSync(`${d.socket}.key-group`);
+  assert.equal(rootKey.mode & 0o777, 0o600);
+  assert.equal(rootKey.uid, 0);
+  assert.equal(groupKey.mode & 0o777, 0o640);
+  assert.equal(groupKey.gid, group.gid);
+  const shown = ctlAs(group, 'show', 'queue');
+  assert.equal(shown.status, 0, shown.err);
+  // the same lines as root sees (but the seconds to the next try, which run on meanwhile)
+  const timeless = (s: string) => s.replace(/\|(pending|inflight)\|\d*\|/g, '|$1||');
+  assert.equal(timeless(shown.out), timeless(ctl('show', 'queue').out), 'the same lines as root sees');
+  assert.equal(ctlAs(group, 'show', 'status').status, 0);
+  assert.equal(ctlAs(group, 'show', 'stats').status, 0);
+  for (const change of [['schedule', 'all'], ['remove', 'all'], ['pause', 'mda'], ['log', 'verbose']]) {
+    const r = ctlAs(group, ...change);
+    assert.notEqual(r.status, 0, change.join(' '));
+    assert.match(r.err, /permission denied: ".+" changes what smtpd does: run smtpctl as root/, change.join(' '));
+  }
+  assert.match(ctl('show', 'status').out, /^MDA running$/m, 'nothing was paused');
+  const outsider = ctlAs({ uid: ops.uid, gid: ops.gid }, 'show', 'queue');
+  assert.notEqual(outsider.status, 0);
+  assert.match(outsider.err, /permission denied on .*smtpd\.sock: run as root, or as a member of group _smtpq \(gid \d+\) to show/);
+});
+
+test('rights: a client that sends a wrong proof, or none, is refused every request and told what to do', async () => {
+  for (const prove of [{ type: 'PROVE', role: 'root', mac: '0'.repeat(64) } as const, undefined]) {
+    const socket = net.connect(d.socket);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const ch = new Channel<ToClient, FromClient>({ self: 'client', peer: 'control', socket, decoder: ToClient });
+    const hello = await new Promise<ToClient>((resolve) => {
+      ch.onMessage(resolve);
+      ch.send({ type: 'HELLO', version: BUS_VERSION });
+    });
+    assert.equal(hello.type, 'HELLO');
+    assert.match((hello as { nonce?: string }).nonce ?? '', /^[0-9a-f]{32}$/);
+    if (prove) ch.send(prove);
+    const r = await ch.request({ type: 'SHOW_QUEUE' }, 5000);
+    assert.equal(r.type, 'ERROR');
+    assert.match((r as { message: string }).message, /permission denied: smtpctl could not read .*smtpd\.sock\.key-group .* run it as root, or as a member of the socket's group/);
+    ch.close();
+  }
+  await d.waitLog(/control-proof-refused/);
 });
 
 test('show envelope prints the envelope file, show message the stored message', () => {

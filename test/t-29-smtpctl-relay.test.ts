@@ -3,7 +3,8 @@
  * at the MX's address; a DNS server of the test's own names it): show queue shows the mta
  * envelope with the connection error, show routes and show hoststats the failures, schedule
  * tries again; pause mta holds mail for a working MX (a scripted receiver) and resume mta
- * releases it; remove takes the deferred message away.
+ * releases it; pause mta from ADDR for DOMAIN holds one source-domain pair (show mta paused
+ * lists it) and its resume sends the mail held at once; remove takes the deferred message away.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -76,6 +77,29 @@ test('pause mta holds relay mail (show status says so); resume mta releases it t
   await waitFor('the relayed message', () => (mx.messages.length === 1 ? true : undefined));
   assert.deepEqual(mx.messages[0]!.rcpts, ['y@up.test']);
   await waitFor('the queue without it', () => (ctl('show', 'queue').includes(held) ? undefined : true));
+});
+
+test('pause mta from ADDR for DOMAIN: mail for that domain waits (show mta paused lists the pair); resume sends it at once', async () => {
+  assert.equal(ctl('pause', 'mta', 'from', '0.0.0.0', 'for', 'UP.test'), 'command succeeded\n');
+  assert.equal(ctl('show', 'mta', 'paused'), '0.0.0.0 up.test\n');
+  const before = mx.messages.length;
+  const held = await sendOne(port, 'z@up.test', 'paused pair');
+  const line = await d.waitLog(new RegExp(`mta\\[\\d+\\] info deferred evpid=${held}[0-9a-f]{8} rcpt=z@up\\.test result=.*`));
+  assert.match(line, /451 4\.4\.5 relaying from 0\.0\.0\.0 for up\.test is paused/);
+  assert.equal(mx.messages.length, before, 'nothing relayed to the paused pair');
+  assert.equal(ctl('resume', 'mta', 'from', '0.0.0.0', 'for', 'up.test'), 'command succeeded\n');
+  assert.equal(ctl('show', 'mta', 'paused'), '');
+  await waitFor('the held message relayed at once (not at its retry, minutes away)', () => (mx.messages.length === before + 1 ? true : undefined));
+  assert.deepEqual(mx.messages.at(-1)!.rcpts, ['z@up.test']);
+});
+
+test('pause mta from/for: a source that is not an address, or resuming a pair not paused, is an error that says so', () => {
+  const bad = spawnSync(process.execPath, [fromRoot('bin', 'smtpctl'), '-s', d.socket, 'pause', 'mta', 'from', 'somewhere', 'for', 'up.test'], { encoding: 'utf8' });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /not an IP address: "somewhere"/);
+  const none = spawnSync(process.execPath, [fromRoot('bin', 'smtpctl'), '-s', d.socket, 'resume', 'mta', 'from', '192.0.2.1', 'for', 'up.test'], { encoding: 'utf8' });
+  assert.notEqual(none.status, 0);
+  assert.match(none.stderr, /relaying from 192\.0\.2\.1 for up\.test is not paused \(smtpctl show mta paused lists what is\)/);
 });
 
 test('remove: the deferred message leaves the queue', () => {

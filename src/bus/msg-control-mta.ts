@@ -1,6 +1,7 @@
 /**
  * control <-> mta: what smtpctl shows of outbound delivery (show hosts, hoststats, relays,
- * routes: one line each, in smtpctl's formats) and resume route; plus what control asks of
+ * routes, mta paused: one line each, in smtpctl's formats), resume route, and pause / resume
+ * mta from ADDR for DOMAIN; plus what control asks of
  * every worker (msg-control-common).
  */
 import { COMMON_MESSAGES } from './msg-common';
@@ -10,8 +11,9 @@ import { arr, bool, int, lit, str, union, type Infer } from './schema';
 export const ControlToMta = union({
   ...COMMON_MESSAGES,
   ...CONTROL_REQUESTS,
-  CTL_MTA_SHOW: { reqid: int, what: lit('hosts', 'hoststats', 'relays', 'routes') },
+  CTL_MTA_SHOW: { reqid: int, what: lit('hosts', 'hoststats', 'relays', 'routes', 'paused') },
   CTL_MTA_RESUME_ROUTE: { reqid: int, id: int },
+  CTL_MTA_BLOCK: { reqid: int, src: str, domain: str, blocked: bool },
 });
 export type ControlToMta = Infer<typeof ControlToMta>;
 

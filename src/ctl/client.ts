@@ -3,12 +3,32 @@
  * send requests. Errors say what to do: daemon not running (and where the socket was looked
  * for), permission denied, version mismatch.
  */
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { Channel } from '../bus/channel';
 import { ToClient, type FromClient } from '../bus/msg-control-client';
 import { BUS_VERSION } from '../bus/version';
+import { clientProof } from '../util/control-keys';
 
 export class ControlError extends Error {}
+
+/** the group of the socket, by name when /etc/group has it ("the queue user's group" if the
+ * socket cannot even be looked at) */
+function socketGroup(socketPath: string): string {
+  let gid: number;
+  try {
+    gid = fs.statSync(socketPath).gid;
+  } catch {
+    return "the queue user's group";
+  }
+  try {
+    const line = fs.readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.split(':')[2] === String(gid));
+    if (line) return `group ${line.split(':')[0]} (gid ${gid})`;
+  } catch {
+    // no group file: the number says it
+  }
+  return `the group with gid ${gid}`;
+}
 
 export class ControlClient {
   private constructor(private readonly ch: Channel<ToClient, FromClient>) {}
@@ -21,7 +41,7 @@ export class ControlClient {
         if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') {
           reject(new ControlError(`smtpd is not running: no control socket at ${socketPath} (start smtpd, or name the socket with -s)`));
         } else if (e.code === 'EACCES') {
-          reject(new ControlError(`permission denied on ${socketPath}: run as root or as a member of the queue user's group`));
+          reject(new ControlError(`permission denied on ${socketPath}: run as root, or as a member of ${socketGroup(socketPath)} to show`));
         } else reject(new ControlError(`cannot connect to ${socketPath}: ${e.message}`));
       };
       socket.once('error', fail);
@@ -34,7 +54,13 @@ export class ControlClient {
         }, timeoutMs);
         ch.onMessage((m) => {
           clearTimeout(timer);
-          if (m.type === 'HELLO') resolve(new ControlClient(ch));
+          if (m.type === 'HELLO') {
+            // prove what this user may do (control-keys.ts); without a proof smtpd refuses
+            // each request and says why
+            const p = m.nonce !== undefined ? clientProof(socketPath, m.nonce) : undefined;
+            if (p) ch.send({ type: 'PROVE', role: p.role, mac: p.mac });
+            resolve(new ControlClient(ch));
+          }
           else {
             ch.close();
             reject(new ControlError(m.type === 'ERROR' ? m.message : `unexpected ${m.type} from smtpd`));

@@ -1,10 +1,12 @@
 /**
  * control: the smtpctl socket. Listens on the control socket (created before privileges are
- * dropped: mode 0660, group of the queue user), checks each client's BUS_VERSION, and answers
+ * dropped: mode 0660, group of the queue user), checks each client's BUS_VERSION and rights
+ * (control-keys.ts: root may use every command, the socket's group the read-only ones: status,
+ * show queue, envelope, message, status, stats, hosts, hoststats, relays, routes), and answers
  * requests by asking the other processes: STATUS (is every process alive?), SHOW_QUEUE,
  * SHOW_FILE (an envelope or a message), SCHEDULE, REMOVE, PAUSE (mda, mta, smtp, envelopes),
  * SHOW_STATUS, SHOW_STATS, LOG (brief or verbose, told to every worker), UPDATE_TABLE (by
- * the parent, which reads table files), SHOW_MTA and RESUME_ROUTE (the mta's hosts, routes,
+ * the parent, which reads table files), SHOW_MTA, RESUME_ROUTE and MTA_BLOCK (the mta's hosts, routes,
  * relays). Ids are checked here before any worker sees them.
  * Privileges: runs as the daemon user (_smtpd). Peers: lka, queue, scheduler, smtp, mta, mda,
  * and the parent over IPC. Never opens the spool. A malformed frame from a client closes that
@@ -20,6 +22,8 @@ import { BUS_VERSION } from '../bus/version';
 import type { QueueToControl } from '../bus/msg-control-queue';
 import type { SchedulerToControl } from '../bus/msg-control-scheduler';
 import { EVPID, QUEUE_ID, queueLine, runStateOf } from './queue-format';
+import { removeKeys, verify, writeKeys, type ControlKeys, type Role } from '../util/control-keys';
+import { randomBytes } from 'node:crypto';
 import { runWorker, type PeerChannel, type WorkerContext } from '../bus/worker-runtime';
 import type { WorkerName } from '../bus/topology';
 import type { WorkerToControl } from '../bus/msg-control-common';
@@ -108,9 +112,20 @@ async function status(ctx: WorkerContext): Promise<Record<string, string>> {
   return out;
 }
 
-function serveClient(ctx: WorkerContext, socket: net.Socket): void {
+/** what a client of the group (not root) may ask: only what shows */
+const READ_ONLY = new Set<FromClient['type']>(['PING', 'PONG', 'HELLO', 'PROVE', 'STATUS', 'SHOW_QUEUE', 'SHOW_FILE', 'SHOW_STATUS', 'SHOW_STATS', 'SHOW_MTA']);
+
+/** the smtpctl words of a request, for a refusal */
+const COMMAND_WORDS: Partial<Record<FromClient['type'], string>> = {
+  SCHEDULE: 'schedule', REMOVE: 'remove', PAUSE: 'pause/resume', LOG: 'log', UPDATE_TABLE: 'update table', DISCOVER: 'discover',
+  RESUME_ROUTE: 'resume route', MTA_BLOCK: 'pause/resume mta from', TRACE: 'trace/untrace', PROFILE: 'profile/unprofile',
+};
+
+function serveClient(ctx: WorkerContext, socket: net.Socket, keys: ControlKeys, socketPath: string): void {
   const ch = new Channel<FromClient, ToClient>({ self: 'control', peer: 'client', socket, decoder: FromClient, maxFrame: CLIENT_MAX_FRAME });
   let greeted = false;
+  const nonce = randomBytes(16).toString('hex');
+  let role: Role | undefined;
   const refuse = (message: string) => {
     ch.send({ type: 'ERROR', message });
     ch.close();
@@ -135,7 +150,11 @@ function serveClient(ctx: WorkerContext, socket: net.Socket): void {
         return;
       }
       greeted = true;
-      ch.send({ type: 'HELLO', version: BUS_VERSION });
+      ch.send({ type: 'HELLO', version: BUS_VERSION, nonce });
+    },
+    PROVE: (m) => {
+      role = verify(keys, nonce, m.role, m.mac);
+      if (role === undefined) ctx.log.warn({ event: 'control-proof-refused', role: m.role }, 'a client sent a wrong proof of its rights');
     },
     STATUS: (m) => {
       status(ctx).then((processes) => {
@@ -211,6 +230,13 @@ function serveClient(ctx: WorkerContext, socket: net.Socket): void {
       const r = ask<Extract<MtaToControl, { type: 'CTL_MTA_LINES' }>>(ctx, 'mta', { type: 'CTL_MTA_SHOW', what: m.what });
       answer(m.reqid, r.then((l) => ({ type: 'LINES_REPLY', re: m.reqid, lines: l.lines })));
     },
+    MTA_BLOCK: (m) => {
+      const r = ask<Extract<MtaToControl, { type: 'CTL_MTA_RESUMED' }>>(ctx, 'mta', { type: 'CTL_MTA_BLOCK', src: m.src, domain: m.domain, blocked: m.blocked }).then((a): ToClient => {
+        if (!a.ok) throw new RequestError(a.text);
+        return { type: 'TEXT_REPLY', re: m.reqid, text: 'command succeeded\n' };
+      });
+      answer(m.reqid, r);
+    },
     RESUME_ROUTE: (m) => {
       const r = ask<Extract<MtaToControl, { type: 'CTL_MTA_RESUMED' }>>(ctx, 'mta', { type: 'CTL_MTA_RESUME_ROUTE', id: m.id }).then((a): ToClient => {
         if (!a.ok) throw new RequestError(a.text);
@@ -228,6 +254,15 @@ function serveClient(ctx: WorkerContext, socket: net.Socket): void {
       refuse('send HELLO with your protocol version first');
       return;
     }
+    const reqid = (msg as { reqid?: number }).reqid;
+    if (role === undefined && msg.type !== 'HELLO' && msg.type !== 'PROVE' && msg.type !== 'PONG') {
+      if (reqid !== undefined) fail(reqid, `permission denied: smtpctl could not read ${socketPath}.key-group (the socket's group) nor ${socketPath}.key-root (root): run it as root, or as a member of the socket's group for the commands that only show`);
+      return;
+    }
+    if (role === 'group' && !READ_ONLY.has(msg.type)) {
+      if (reqid !== undefined) fail(reqid, `permission denied: "${COMMAND_WORDS[msg.type] ?? msg.type}" changes what smtpd does: run smtpctl as root (members of the socket's group may only show)`);
+      return;
+    }
     dispatch(handlers, msg);
   }).onError((err) => {
     ctx.log.warn({ event: 'client-error' }, err.message);
@@ -238,11 +273,13 @@ export function main(): void {
   runWorker('control', (ctx) => {
     let server: net.Server | undefined;
     const path = ctx.settings.socket;
+    let keys: ControlKeys | undefined;
     return {
       beforeDrop: () =>
         new Promise<void>((resolve, reject) => {
           fs.rmSync(path, { force: true });
-          server = net.createServer((s) => serveClient(ctx, s));
+          keys = writeKeys(path, ctx.settings.socketGid);
+          server = net.createServer((s) => serveClient(ctx, s, keys!, path));
           server.once('error', reject);
           server.listen(path, () => {
             fs.chmodSync(path, 0o660);
@@ -255,6 +292,7 @@ export function main(): void {
         server?.close();
         try {
           fs.rmSync(path, { force: true });
+          removeKeys(path);
         } catch {
           // the directory may be the parent's alone: it removes the socket when it stops
         }

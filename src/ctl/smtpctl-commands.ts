@@ -25,6 +25,7 @@ const COMMANDS = [
   ['show', 'hoststats'],
   ['show', 'relays'],
   ['show', 'routes'],
+  ['show', 'mta'],
   ['resume', 'route'],
   ['schedule'],
   ['remove'],
@@ -118,13 +119,16 @@ const USAGE: Record<string, string> = {
   'update table': 'name',
   'discover': 'evpid | msgid',
   'resume route': 'route-id',
+  'pause mta': '[from ADDR for DOMAIN]',
+  'resume mta': '[from ADDR for DOMAIN]',
+  'show mta': 'paused',
   'trace': TRACE_SUBSYSTEMS.join(' | '),
   'untrace': TRACE_SUBSYSTEMS.join(' | '),
   'profile': 'imsg | queue',
   'unprofile': 'imsg | queue',
 };
 
-const ONE_ARG = new Set(['show envelope', 'show message', 'schedule', 'remove', 'pause envelope', 'resume envelope', 'update table', 'discover', 'resume route', 'trace', 'untrace', 'profile', 'unprofile']);
+const ONE_ARG = new Set(['show mta', 'show envelope', 'show message', 'schedule', 'remove', 'pause envelope', 'resume envelope', 'update table', 'discover', 'resume route', 'trace', 'untrace', 'profile', 'unprofile']);
 const OPTIONAL_ARG = new Set(['show queue', 'encrypt']);
 
 export function statsLines(stats: Record<string, number>): string[] {
@@ -187,7 +191,9 @@ async function encrypt(args: readonly string[], io: Io, stdin: () => Promise<str
 export async function runCommand(words: readonly string[], o: CtlOptions, io: Io, env: { stdin?: () => Promise<string>; monitorRows?: number } = {}): Promise<number> {
   const { command, args } = resolveCommand(words);
   const name = command.join(' ');
-  const bad = args.length > 1 || (ONE_ARG.has(name) && args.length !== 1) || (!ONE_ARG.has(name) && !OPTIONAL_ARG.has(name) && args.length > 0);
+  // pause / resume mta from ADDR for DOMAIN: one source and one domain only
+  const pair = (name === 'pause mta' || name === 'resume mta') && args.length === 4 && args[0]!.toLowerCase() === 'from' && args[2]!.toLowerCase() === 'for';
+  const bad = pair ? false : args.length > 1 || (ONE_ARG.has(name) && args.length !== 1) || (!ONE_ARG.has(name) && !OPTIONAL_ARG.has(name) && args.length > 0) || (name === 'show mta' && args[0] !== 'paused');
   if (bad) throw new CommandError(`usage: smtpctl ${name}${USAGE[name] ? ` ${USAGE[name]}` : ''}`);
   if (name === 'encrypt') {
     await encrypt(args, io, env.stdin ?? readStdin);
@@ -211,7 +217,10 @@ export async function runCommand(words: readonly string[], o: CtlOptions, io: Io
     throw e;
   }
   try {
-    await runOnline(client, name, args[0], o, io, env.monitorRows ?? 0);
+    if (pair) {
+      const r = await client.request({ type: 'MTA_BLOCK', src: args[1]!, domain: args[3]!, blocked: name === 'pause mta' });
+      if (r.type === 'TEXT_REPLY') io.out(r.text);
+    } else await runOnline(client, name, args[0], o, io, env.monitorRows ?? 0);
     return 0;
   } finally {
     client.close();
@@ -254,8 +263,8 @@ async function runOnline(client: ControlClient, name: string, id: string | undef
     const r = await client.request({ type: 'SHOW_STATS' });
     if (r.type !== 'STATS_REPLY') return;
     io.out(o.json ? `${JSON.stringify(r.stats)}\n` : statsLines(r.stats).map((l) => `${l}\n`).join(''));
-  } else if (name === 'show hosts' || name === 'show hoststats' || name === 'show relays' || name === 'show routes') {
-    const r = await client.request({ type: 'SHOW_MTA', what: what as 'hosts' | 'hoststats' | 'relays' | 'routes' });
+  } else if (name === 'show hosts' || name === 'show hoststats' || name === 'show relays' || name === 'show routes' || name === 'show mta') {
+    const r = await client.request({ type: 'SHOW_MTA', what: name === 'show mta' ? 'paused' : (what as 'hosts' | 'hoststats' | 'relays' | 'routes') });
     if (r.type === 'LINES_REPLY') io.out(o.json ? `${JSON.stringify(r.lines)}\n` : r.lines.map((l) => `${l}\n`).join(''));
   } else if (name === 'trace' || name === 'untrace') {
     const subsystem = TRACE_SUBSYSTEMS.find((s) => s === id);

@@ -25,8 +25,10 @@ test('commands take unambiguous prefixes; an ambiguous or unknown one is an erro
   assert.throws(() => resolveCommand(['p', 'mda']), /ambiguous command: p \(pause, profile\)/);
   assert.throws(() => resolveCommand(['show', 'st']), /ambiguous command: show st \(show status, show stats\)/);
   assert.deepEqual(resolveCommand(['pa', 'e', 'all']), { command: ['pause', 'envelope'], args: ['all'] });
-  assert.deepEqual(resolveCommand(['show', 'm', 'x']).command, ['show', 'message']);
-  assert.throws(() => resolveCommand(['show']), /incomplete command: show \.\.\. \(show queue, show envelope, show message, show status, show stats, show hosts, show hoststats, show relays, show routes\)/);
+  assert.deepEqual(resolveCommand(['show', 'me', 'x']).command, ['show', 'message']);
+  assert.throws(() => resolveCommand(['show', 'm', 'x']), /ambiguous command: show m \(show message, show mta\)/);
+  assert.deepEqual(resolveCommand(['sh', 'mt', 'paused']), { command: ['show', 'mta'], args: ['paused'] });
+  assert.throws(() => resolveCommand(['show']), /incomplete command: show \.\.\. \(show queue, show envelope, show message, show status, show stats, show hosts, show hoststats, show relays, show routes, show mta\)/);
   assert.throws(() => resolveCommand(['frobnicate']), /unknown command: frobnicate/);
   // a whole word wins over the longer words it begins
   assert.deepEqual(resolveCommand(['sh', 'hosts']).command, ['show', 'hosts']);

@@ -28,7 +28,7 @@ export function main(argv: readonly string[], io: Io = stdio): number | Promise<
   if (name === 'makemap') return makemapMain(args, io);
   if (name === 'smtpctl' && (args.length === 0 || args[0] === '-h' || args[0] === '--help')) {
     io.out('usage: smtpctl [-s socket] command [argument ...]\n');
-    io.out('commands: show queue|envelope|message|status|stats, schedule, remove, pause|resume mda|mta|smtp|envelope, monitor, log brief|verbose, update table, encrypt (see smtpctl(8))\n');
+    io.out('commands: show queue|envelope|message|status|stats|hosts|hoststats|relays|routes|mta paused, schedule, remove, discover, pause|resume mda|mta|smtp|envelope, pause|resume mta from ADDR for DOMAIN, resume route, monitor, log brief|verbose, trace|untrace, profile|unprofile, update table, encrypt, spf walk (see smtpctl(8))\n');
     return args.length === 0 ? 1 : 0;
   }
   if (name === 'smtpctl' || name === 'mailq' || name === 'newaliases') {

@@ -16,6 +16,7 @@
  * relays, routes; resume route). Never reads the spool.
  */
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import type { Ca, Config, Pki, RelayAction, Table } from '../parse/config';
 import type { RelayEnvelope, QueueToMta } from '../bus/msg-queue-mta';
 import type { LkaToMta } from '../bus/msg-mta-lka';
@@ -65,6 +66,13 @@ interface Job {
   readonly content: Buffer;
 }
 
+/** the source of a delivery from an action without `src` (as show routes prints it) */
+const ANY_SOURCE = '0.0.0.0';
+
+function blockKey(src: string, domain: string): string {
+  return `${src} ${domain}`;
+}
+
 function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 }
@@ -103,6 +111,24 @@ class Relay {
   }
   /** what smtpctl shows of hosts, routes and relays; disabled routes */
   readonly book = new RouteBook();
+  /** source address and domain pairs paused by smtpctl (pause mta from ADDR for DOMAIN) */
+  readonly blocks = new Set<string>();
+
+  /** pause / resume mta from `src` for `domain`; on resume, the domain's deferred mail is
+   * returned to be tried now. An error text, or undefined */
+  block(src: string, domain: string, blocked: boolean): { error?: string; release: string[] } {
+    if (net.isIP(src) === 0) return { error: `not an IP address: ${JSON.stringify(src)} (the source address, ${ANY_SOURCE} for an action without src)`, release: [] };
+    const d = domain.toLowerCase().replace(/\.$/, '');
+    if (!/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(d)) return { error: `not a domain: ${JSON.stringify(domain)}`, release: [] };
+    const key = blockKey(src, d);
+    if (blocked) {
+      this.blocks.add(key);
+      return { release: [] };
+    }
+    if (!this.blocks.delete(key)) return { error: `relaying from ${src} for ${d} is not paused (smtpctl show mta paused lists what is)`, release: [] };
+    return { release: this.book.release(d) };
+  }
+
   /** `mta limit`: connections open and started, per host, route, source, connector, relay, domain */
   readonly limiter = new ConnLimiter();
   /** sessions kept open between messages to the same server */
@@ -225,8 +251,14 @@ class Relay {
     const timeoutMs = this.config.timeoutMs;
     // `src`: the local addresses to connect from, one after the other; `helo-src`: the EHLO
     // name for each of them
+    // `smtpctl pause mta from ADDR for DOMAIN` takes a source out for that domain
     const sources = action.src !== undefined ? tableList(this.config.tables, action.src) : [];
-    const localAddress = sources.length > 0 ? sources[this.srcTurn++ % sources.length] : undefined;
+    const open = sources.filter((s) => !this.blocks.has(blockKey(s, domain)));
+    if ((sources.length > 0 && open.length === 0) || (sources.length === 0 && this.blocks.has(blockKey(ANY_SOURCE, domain)))) {
+      const src = sources.length > 0 ? sources.join(', ') : ANY_SOURCE;
+      return all({ result: 'tempfail', text: `451 4.4.5 relaying from ${src} for ${domain} is paused (smtpctl resume mta from ADDR for ${domain})` });
+    }
+    const localAddress = open.length > 0 ? open[this.srcTurn++ % open.length] : undefined;
     const heloSrc = action.heloSrc !== undefined ? tableMap(this.config.tables, action.heloSrc) : undefined;
     const tlsExtra = this.tlsExtra(action);
     const origin = { helo, ...(localAddress ? { localAddress } : {}), ...(heloSrc ? { heloSrc } : {}), ...(tlsExtra ? { tlsExtra } : {}) };
@@ -405,8 +437,14 @@ export function main(): void {
           const c = msg as ControlToMta;
           if (c.type === 'CTL_MTA_SHOW') {
             const b = relay.book;
-            const lines = c.what === 'hosts' ? b.showHosts() : c.what === 'hoststats' ? b.showHoststats() : c.what === 'routes' ? b.showRoutes() : b.showRelays();
+            const lines = c.what === 'hosts' ? b.showHosts() : c.what === 'hoststats' ? b.showHoststats() : c.what === 'routes' ? b.showRoutes() : c.what === 'paused' ? [...relay.blocks].sort() : b.showRelays();
             ch.send({ type: 'CTL_MTA_LINES', re: c.reqid, lines });
+          } else if (c.type === 'CTL_MTA_BLOCK') {
+            const r = relay.block(c.src, c.domain, c.blocked);
+            if (r.error === undefined) worker.log.info({ event: c.blocked ? 'mta-paused' : 'mta-resumed', from: c.src, for: c.domain.toLowerCase() });
+            const queue = worker.peers.get('queue');
+            if (r.release.length > 0 && queue && !queue.isClosed) queue.send({ type: 'MTA_SCHEDULE', evpids: r.release });
+            ch.send({ type: 'CTL_MTA_RESUMED', re: c.reqid, ok: r.error === undefined, text: r.error ?? 'command succeeded' });
           } else if (c.type === 'CTL_MTA_RESUME_ROUTE') {
             const ok = relay.book.resume(c.id);
             if (ok) worker.log.info({ event: 'route-resumed', route: c.id });

@@ -149,6 +149,15 @@ export class RouteBook {
     return held;
   }
 
+  /** the envelopes held for `domain`, handed out (to be tried now) */
+  release(domain: string): string[] {
+    const s = this.stats.get(domain);
+    if (!s) return [];
+    const held = [...s.deferred];
+    s.deferred.clear();
+    return held;
+  }
+
   /** hoststats (and their holdqs) older than four hours are forgotten */
   private expireStats(): void {
     const t = this.now();

@@ -6,6 +6,7 @@
  * user is a clear error naming the fix. As a normal user everything runs as that user, with
  * one warning (this is what `npm start` does).
  */
+import { removeKeys } from '../util/control-keys';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createLogger, type Logger } from '../log/logger';
@@ -110,6 +111,7 @@ export async function runDaemon(options: DaemonOptions, load: ConfigLoader, log?
   const code = await daemon.stopped;
   offline.stop();
   fs.rmSync(options.socket, { force: true });
+  removeKeys(options.socket);
   removeSocket(localSocketPath(options.socket));
   fs.rmSync(options.pidfile, { force: true });
   return code;
