@@ -160,13 +160,18 @@ test('show envelope prints the envelope file, show message the stored message', 
   assert.match(ctl('show', 'message', 'ffffffff').err, /no message ffffffff in the queue/);
 });
 
-test('schedule: one envelope is tried again at once ("1 envelope scheduled"); a bad id is refused', async () => {
+test('schedule: one envelope is tried again at once ("1 envelope scheduled"), then all; a bad id is refused', async () => {
   const evpid = ctl('sh', 'q', first).out.split('|')[0]!;
   const before = (d.logs().match(new RegExp(`deferred evpid=${evpid}`, 'g')) ?? []).length;
   const r = ctl('schedule', evpid);
   assert.equal(r.out, '1 envelope scheduled\n');
   for (let i = 0; i < 50 && (d.logs().match(new RegExp(`deferred evpid=${evpid}`, 'g')) ?? []).length === before; i++) await new Promise((res) => setTimeout(res, 100));
   assert.ok((d.logs().match(new RegExp(`deferred evpid=${evpid}`, 'g')) ?? []).length > before, 'tried again');
+  // every envelope: both queued messages' envelopes (none is in flight: each failed at once)
+  await new Promise((res) => setTimeout(res, 300));
+  const all = ctl('schedule', 'all');
+  assert.match(all.out, /^\d+ envelopes? scheduled\n$/);
+  assert.ok(Number(all.out.split(' ')[0]) >= 1, all.out);
   assert.match(ctl('schedule', 'nope').err, /"nope": use an envelope id \(16 hex digits\), a message id \(8 hex digits\) or "all"/);
 });
 
