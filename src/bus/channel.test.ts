@@ -60,6 +60,22 @@ test('many messages with backpressure all arrive, in order', async () => {
   cb.close();
 });
 
+test('many senders waiting for a drain share one listener on the socket (no listener pile-up)', async () => {
+  const [a, b] = await socketPair(tmp());
+  b.pause(); // the peer does not read: the socket's buffer fills
+  const [ca, cb] = channels(a, b);
+  const big = Buffer.alloc(256 * 1024, 0x61);
+  while (ca.sendBytes(1, big)) ca.flush();
+  const waits = Array.from({ length: 50 }, () => ca.drained());
+  assert.ok(a.listenerCount('drain') <= 1, `drain listeners: ${a.listenerCount('drain')}`);
+  cb.onBytes(() => undefined);
+  b.resume();
+  await Promise.all(waits);
+  assert.equal(a.listenerCount('drain'), 0);
+  ca.close();
+  cb.close();
+});
+
 test('a malformed message ends the channel with an error naming the peer', async () => {
   const [a, b] = await socketPair(tmp());
   const [, cb] = channels(a, b);

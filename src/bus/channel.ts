@@ -59,6 +59,7 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
   private out: Buffer[] = [];
   private outBytes = 0;
   private readonly flushSoon = () => this.flush();
+  private draining: Promise<void> | undefined;
 
   constructor(private readonly opts: ChannelOptions<In>) {
     this.tracer = opts.trace;
@@ -139,11 +140,24 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
     if (!this.opts.socket.destroyed) this.opts.socket.write(data);
   }
 
+  /** resolves when the socket's buffer has drained; every waiter shares one 'drain' listener
+   * (many senders may wait at once: one listener each would pile up on the socket) */
   drained(): Promise<void> {
     this.flush();
     const s = this.opts.socket as Duplex & { writableNeedDrain?: boolean };
     if (!s.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => s.once('drain', () => resolve()));
+    this.draining ??= new Promise<void>((resolve) => {
+      const done = () => {
+        s.off('drain', done);
+        s.off('close', done);
+        this.draining = undefined;
+        resolve();
+      };
+      s.on('drain', done);
+      // a socket that closes never drains: the waiters go on (and find the channel closed)
+      s.on('close', done);
+    });
+    return this.draining;
   }
 
   /** Send a request (its reqid is filled in) and wait for the message that answers it. */

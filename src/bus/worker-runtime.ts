@@ -137,8 +137,12 @@ export function runWorker(name: WorkerName, makeHooks: (ctx: WorkerContext) => W
       })
       .onError((err) => fatal('protocol-error', err))
       .onClose(() => {
-        if (c.peers.get(peer) === channel) c.peers.delete(peer);
-        c.log.debug({ event: 'peer-closed', peer });
+        // a channel lost while both ends run (not replaced by a restart) leaves this worker
+        // without that peer until the parent reconnects them: worth a line at the default level
+        const current = c.peers.get(peer) === channel;
+        if (current) c.peers.delete(peer);
+        if (current) c.log.info({ event: 'peer-closed', peer });
+        else c.log.debug({ event: 'peer-closed', peer, replaced: true });
       });
     c.log.debug({ event: 'peer-connected', peer });
     hooks.onPeer?.(peer, channel);
