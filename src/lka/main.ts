@@ -4,6 +4,8 @@
  * the daemon user (_smtpd). Peers: control, smtp, queue, mta, mda; the parent checks system
  * passwords and reads users' ~/.forward for it. Never writes the spool.
  */
+import { noForward } from './forward-probe';
+import { lookupUserCached } from '../util/users';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Action, Config } from '../parse/config';
@@ -47,7 +49,14 @@ export function main(): void {
     let state: { ctx: ExpandContext; tables: Tables } | undefined;
     const users = new Users(() => state!.tables);
     // only the parent can read a user's ~/.forward (as that user)
-    const readForward: ExpandContext['readForward'] = (user, userbase) =>
+    // most users have no .forward: lka sees that itself (forward-probe.ts); the parent reads
+    // the others as their users
+    const readForward: ExpandContext['readForward'] = (user, userbase) => {
+      const system = userbase === '<getpwnam>' ? lookupUserCached(user) : undefined;
+      if (system && noForward(system) === 'none') return Promise.resolve({ result: 'none' });
+      return askParentForward(user, userbase);
+    };
+    const askParentForward: ExpandContext['readForward'] = (user, userbase) =>
       worker.requestParent({ type: 'FORWARD_READ', user, userbase }, 10_000).then(
         (r): ForwardContent =>
           r.type !== 'FORWARD_RESULT' ? { result: 'tempfail', text: '451 4.3.0 unexpected answer from the parent' }
