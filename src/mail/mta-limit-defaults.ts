@@ -1,6 +1,8 @@
 /**
- * OpenSMTPD's `mta limit` keys and their defaults: the parser checks the keys against it, the
- * mta uses the values the configuration does not set. No I/O.
+ * The `mta limit` keys (OpenSMTPD's) and tsmtpd's defaults: the parser checks the keys against
+ * it, the mta uses the values the configuration does not set. The defaults are OpenSMTPD's but
+ * for the connection delays per route and relay (OpenSMTPD: 5 s and 2 s): tsmtpd keeps sessions
+ * open for the next message instead of pacing new ones. No I/O.
  */
 export const MTA_LIMIT_DEFAULTS: Readonly<Record<string, number>> = {
   'max-conn-per-host': 10,
@@ -10,10 +12,10 @@ export const MTA_LIMIT_DEFAULTS: Readonly<Record<string, number>> = {
   'max-conn-per-relay': 100,
   'max-conn-per-domain': 100,
   'conn-delay-host': 0,
-  'conn-delay-route': 5,
+  'conn-delay-route': 0,
   'conn-delay-source': 0,
   'conn-delay-connector': 0,
-  'conn-delay-relay': 2,
+  'conn-delay-relay': 0,
   'conn-delay-domain': 0,
   'reconn-delay-route': 3,
   'session-mail-max': 100,

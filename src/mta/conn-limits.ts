@@ -11,17 +11,13 @@
 import type { MtaLimits } from '../parse/config';
 import { MTA_LIMIT_DEFAULTS } from '../mail/mta-limit-defaults';
 
-/** tsmtpd keeps sessions open for the next message instead of pacing new ones: its connection
- * delays default to 0 (OpenSMTPD's: 5 s per route, 2 s per relay) */
-const OWN_DEFAULTS: Readonly<Record<string, number>> = { 'conn-delay-route': 0, 'conn-delay-relay': 0 };
-
 export const LIMIT_KINDS = ['host', 'route', 'source', 'connector', 'relay', 'domain'] as const;
 export type LimitKind = (typeof LIMIT_KINDS)[number];
 export type LimitKeys = Readonly<Record<LimitKind, string>>;
 
 /** the limit `key` for `domain` */
 export function limitFor(key: string, domain: string, global: MtaLimits, perDomain: Readonly<Record<string, MtaLimits>>): number {
-  return perDomain[domain]?.values[key] ?? global.values[key] ?? OWN_DEFAULTS[key] ?? MTA_LIMIT_DEFAULTS[key] ?? 0;
+  return perDomain[domain]?.values[key] ?? global.values[key] ?? MTA_LIMIT_DEFAULTS[key] ?? 0;
 }
 
 /** `inet4` or `inet6` if the limits keep the mta to one address family */

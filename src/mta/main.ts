@@ -25,22 +25,27 @@ export function main(): void {
       const groups = new Map<string, Job[]>();
       for (const j of batch) {
         const key = `${j.envelope.msgid} ${j.envelope.action} ${domainOf(j.envelope.dest)}`;
-        groups.set(key, [...(groups.get(key) ?? []), j]);
+        const group = groups.get(key);
+        if (group) group.push(j);
+        else groups.set(key, [j]);
       }
       batch = [];
       for (const jobs of groups.values()) {
         void relay.deliver(jobs).then(
           ({ outcomes, release }) => {
             report(jobs, outcomes);
-            const ch = jobs[0]!.ch;
-            if (release.length > 0 && !ch.isClosed) {
-              worker.log.info({ event: 'holdq-release', domain: domainOf(jobs[0]!.envelope.dest), count: release.length });
-              ch.send({ type: 'MTA_SCHEDULE', evpids: release });
-            }
+            reschedule(release, domainOf(jobs[0]!.envelope.dest));
           },
           (e: Error) => report(jobs, jobs.map(() => ({ result: 'tempfail', text: `451 4.3.0 ${e.message}` }))),
         );
       }
+    };
+    /** the envelopes of a domain's holdq go back to the scheduler, to be tried now */
+    const reschedule = (evpids: string[], domain: string) => {
+      const queue = worker.peers.get('queue');
+      if (evpids.length === 0 || !queue || queue.isClosed) return;
+      worker.log.info({ event: 'holdq-release', domain, count: evpids.length });
+      queue.send({ type: 'MTA_SCHEDULE', evpids });
     };
     const report = (jobs: readonly Job[], outcomes: readonly Outcome[]) => {
       jobs.forEach((j, i) => {
@@ -72,8 +77,7 @@ export function main(): void {
           } else if (c.type === 'CTL_MTA_BLOCK') {
             const r = relay.block(c.src, c.domain, c.blocked);
             if (r.error === undefined) worker.log.info({ event: c.blocked ? 'mta-paused' : 'mta-resumed', from: c.src, for: c.domain.toLowerCase() });
-            const queue = worker.peers.get('queue');
-            if (r.release.length > 0 && queue && !queue.isClosed) queue.send({ type: 'MTA_SCHEDULE', evpids: r.release });
+            reschedule(r.release, c.domain.toLowerCase());
             ch.send({ type: 'CTL_MTA_RESUMED', re: c.reqid, ok: r.error === undefined, text: r.error ?? 'command succeeded' });
           } else if (c.type === 'CTL_MTA_RESUME_ROUTE') {
             const ok = relay.book.resume(c.id);

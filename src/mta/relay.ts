@@ -315,13 +315,10 @@ export class Relay {
       }
       const source = peer.localAddress ?? '0.0.0.0';
       const keys: LimitKeys = { host: peer.address, route: `${source} ${peer.address}`, source, connector: `${source} ${relay}`, relay, domain };
-      // a session kept from an earlier message first; if the server had closed it, a new one
+      // the sessions kept from earlier messages first; one the server had closed is dropped for
+      // the next, and with none left, a new connection
       let got = await this.slot(peer, keys, domain);
-      if (typeof got === 'string') {
-        last = got;
-        continue;
-      }
-      if (got !== true) {
+      while (typeof got === 'object') {
         const r = await got.transaction(tx);
         if (!r.stale) {
           this.pool.give(got);
@@ -329,17 +326,10 @@ export class Relay {
         }
         got.close();
         got = await this.slot(peer, keys, domain);
-        if (typeof got === 'string') {
-          last = got;
-          continue;
-        }
-        if (got !== true) {
-          // another kept one: it carries the mail, or the delivery is retried later
-          const again = await got.transaction(tx);
-          if (!again.stale) this.pool.give(got);
-          else got.close();
-          return again.stale ? all({ result: 'tempfail', text: `421 4.4.2 ${peer.name} [${peer.address}]: kept sessions were closed by the server` }) : again.outcomes;
-        }
+      }
+      if (typeof got === 'string') {
+        last = got;
+        continue;
       }
       this.book.connecting(peer.address, peer.name, relay);
       const session = await openSession(peer);

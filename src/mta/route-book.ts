@@ -133,9 +133,9 @@ export class RouteBook {
    * the domain's holdq (up to `maxDeferred`); after a success, the envelopes held are returned,
    * to be tried now */
   outcome(domain: string, evpid: string, result: 'ok' | 'tempfail' | 'permfail', status: string, maxDeferred: number): string[] {
-    this.expireStats();
+    this.expireStats(false);
     let s = this.stats.get(domain);
-    if (!s) this.stats.set(domain, (s = { tm: 0, status: '', deferred: new Set() }));
+    if (!s || this.now() - s.tm * 1000 > HOSTSTAT_MS) this.stats.set(domain, (s = { tm: 0, status: '', deferred: new Set() }));
     s.tm = Math.floor(this.now() / 1000);
     s.status = status;
     if (result === 'tempfail') {
@@ -143,10 +143,7 @@ export class RouteBook {
       return [];
     }
     s.deferred.delete(evpid);
-    if (result !== 'ok' || s.deferred.size === 0) return [];
-    const held = [...s.deferred];
-    s.deferred.clear();
-    return held;
+    return result === 'ok' ? this.release(domain) : [];
   }
 
   /** the envelopes held for `domain`, handed out (to be tried now) */
@@ -158,9 +155,15 @@ export class RouteBook {
     return held;
   }
 
-  /** hoststats (and their holdqs) older than four hours are forgotten */
-  private expireStats(): void {
+  /** when expireStats last went through the hoststats */
+  private swept = 0;
+
+  /** hoststats (and their holdqs) older than four hours are forgotten; outcome() runs for every
+   * envelope, so unless `now` it looks for them at most once a minute */
+  private expireStats(now: boolean): void {
     const t = this.now();
+    if (!now && t - this.swept < 60_000) return;
+    this.swept = t;
     for (const [d, s] of this.stats) if (t - s.tm * 1000 > HOSTSTAT_MS) this.stats.delete(d);
   }
 
@@ -180,7 +183,7 @@ export class RouteBook {
   }
 
   showHoststats(): string[] {
-    this.expireStats();
+    this.expireStats(true);
     return [...this.stats.entries()].map(([d, s]) => `${d}|${s.tm}|${s.status}`);
   }
 
