@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { assertRoot, ensureUser, ensureUserWithHome, freePort, startDaemon, stopDaemon, type DaemonRun } from './daemon-harness';
 import { RawSmtp } from './smtp-raw';
+import { waitFor } from './wait-for';
 
 let d: DaemonRun;
 let port = 0;
@@ -54,6 +55,15 @@ test('D14: with umask 000, spool entries are the queue user\'s and private', asy
   fs.chmodSync(path.join(rcpt.home, 'Maildir', 'new'), 0o500);
   const msgid = await send('client.test', 'permissions');
   await d.waitLog(/deferred/);
+  // the queue records the deferral (a .tmp envelope renamed over the old one) just after that
+  // line: walk the spool once it has, not while the .tmp comes and goes
+  const msgDir = path.join(d.spool, 'queue', msgid.slice(0, 2), msgid);
+  await waitFor('the deferral recorded', () => {
+    const names = fs.existsSync(msgDir) ? fs.readdirSync(msgDir) : [];
+    const envelopes = names.filter((n) => /^[0-9a-f]{16}$/.test(n));
+    const recorded = envelopes.length > 0 && envelopes.every((n) => /"retry":[1-9]/.test(fs.readFileSync(path.join(msgDir, n), 'utf8')));
+    return recorded && !names.some((n) => n.endsWith('.tmp')) ? true : undefined;
+  });
   const walk = (p: string): string[] => [p, ...(fs.statSync(p).isDirectory() ? fs.readdirSync(p).flatMap((n) => walk(path.join(p, n))) : [])];
   const entries = walk(path.join(d.spool, 'queue'));
   assert.ok(entries.some((p) => p.endsWith(msgid)), 'the message is queued');
