@@ -3,7 +3,9 @@
  * worker runs as its user, titled `smtpd: NAME`; started as a normal user, everything runs as
  * that user with one warning. Each worker killed with SIGKILL comes back and the daemon still
  * answers; SIGHUP reloads a good configuration and keeps the old one on a broken one; SIGTERM
- * stops everything with status 0; a worker that keeps dying stops the daemon.
+ * stops everything with status 0; a worker that keeps dying stops the daemon. A client
+ * arriving while lka restarts is greeted once lka is back, and its recipient is accepted
+ * (not 421 for a missing peer).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,9 +15,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ControlClient } from '../src/ctl/client';
 import { fromRoot } from './helpers';
+import { RawSmtp } from './smtp-raw';
 import {
   assertRoot,
   ensureUser,
+  freePort,
+  localTestConf,
   processTable,
   SIMPLE_CONF,
   startDaemon,
@@ -79,6 +84,24 @@ test('kill -9 of each worker in turn: it is restarted and the daemon still answe
     await d.waitLog(new RegExp(`worker ${name} died \\(signal SIGKILL\\): restarting it`));
   }
   assert.equal(children(pids.parent!).length, WORKER_NAMES.length);
+});
+
+test('a session opened while lka restarts waits for it: greeted when lka is back, its recipient accepted', async () => {
+  const port = await freePort();
+  const d = await start({ conf: localTestConf([`listen on 127.0.0.1 port ${port}`]) });
+  const pids = await d.waitHealthy();
+  process.kill(pids.lka!, 'SIGKILL');
+  // smtp has seen lka go: before the fix, a session now got 421 4.3.0 at RCPT
+  await d.waitLog(/smtp\[\d+\] info peer-closed peer=lka/);
+  const c = await RawSmtp.connect(port);
+  const banner = await c.reply(15_000);
+  assert.equal(banner.code, 220);
+  assert.equal((await c.cmd('EHLO client.test')).code, 250);
+  assert.equal((await c.cmd('MAIL FROM:<someone@example.org>')).code, 250);
+  const rcpt = await c.cmd('RCPT TO:<alice@local.test>');
+  assert.equal(rcpt.code, 250, `RCPT: ${rcpt.code} ${rcpt.text}`);
+  assert.equal((await c.cmd('QUIT')).code, 221);
+  await d.waitHealthy(10_000, { lka: pids.lka! });
 });
 
 test('SIGHUP: a good configuration is applied; a broken one is refused with every error and the old one kept', async () => {

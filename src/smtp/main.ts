@@ -35,6 +35,7 @@ import type { PeerChannel } from '../bus/worker-runtime';
 import { guardOptions } from './session-guard';
 import { proxyV2Options } from './proxy-v2';
 import { replyError } from './replies';
+import { PeerGate } from './peer-gate';
 
 /** The part of the configuration smtp receives (see parent/config-parts.ts). */
 export interface SmtpConfig {
@@ -129,6 +130,10 @@ const sessionStats = new SessionStats();
 const msgids = new MsgidPool();
 /** smtpctl pause smtp: new sessions get 421 until resume smtp */
 let paused = false;
+/** how long a new session waits for lka and the queue (daemon starting, a peer restarting) */
+const PEER_WAIT_MS = 10_000;
+/** the peers every session needs */
+type SessionPeers = PeerGate<'lka' | 'queue'>;
 setInterval(() => authLimits.prune(), 60_000).unref();
 
 /** an IPv4 address as itself, not IPv4-mapped IPv6 (`::ffff:1.2.3.4`) */
@@ -153,6 +158,8 @@ class Inbound {
     private readonly config: SmtpConfig,
     /** the name announced for a local address (hostname, hostnames, or the server name) */
     private readonly nameFor: (localAddress: string | undefined) => string,
+    /** lka and the queue connected */
+    private readonly peersUp: SessionPeers,
   ) {}
 
   /** the channel to lka or the queue; without one, `cb` gets 421 4.3.0 and undefined is returned */
@@ -182,7 +189,14 @@ class Inbound {
     }
     sessionStats.opening(s.id, this.listener.local ? 'local' : ip.includes(':') ? 'inet6' : 'inet4');
     this.worker.log.debug({ event: 'smtp-connected', session: s.id, ip });
-    cb();
+    if (this.peersUp.open) return cb();
+    // the banner waits until this session could be served (the daemon is starting, or lka or
+    // the queue is being restarted); a client gets 421 only if that takes too long
+    this.peersUp.wait(PEER_WAIT_MS).then((up) => {
+      if (up) return cb();
+      this.worker.log.warn({ event: 'session-refused', ip, reason: 'lka or queue not connected' });
+      cb(replyError(421, '4.3.0', 'Service temporarily unavailable'));
+    });
   }
 
   onAuth(auth: SMTPServerAuthentication, s: SMTPServerSession, cb: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): void {
@@ -356,7 +370,7 @@ class Inbound {
   }
 }
 
-function serverFor(worker: WorkerContext, l: ListenerView, config: SmtpConfig, certs: Certificates, cas: ReadonlyMap<string, Buffer>): SMTPServer {
+function serverFor(worker: WorkerContext, l: ListenerView, config: SmtpConfig, certs: Certificates, cas: ReadonlyMap<string, Buffer>, peersUp: SessionPeers): SMTPServer {
   const name = l.hostname ?? serverName();
   const byAddress = l.hostnames !== undefined ? config.tables?.find((t) => t.name === l.hostnames) : undefined;
   const nameFor = (local: string | undefined) => {
@@ -364,7 +378,7 @@ function serverFor(worker: WorkerContext, l: ListenerView, config: SmtpConfig, c
     const hit = byAddress?.kind === 'static' && byAddress.type === 'mapping' ? byAddress.pairs.find(([k]) => k === addr) : undefined;
     return hit ? hit[1] : name;
   };
-  const inbound = new Inbound(worker, l, config, nameFor);
+  const inbound = new Inbound(worker, l, config, nameFor, peersUp);
   return new SMTPServer({
     name,
     ...(byAddress ? { tsNameFor: nameFor } : {}),
@@ -445,6 +459,7 @@ export function main(): void {
   runWorker('smtp', (worker) => {
     const servers: SMTPServer[] = [];
     const config = worker.config as SmtpConfig;
+    const peersUp = new PeerGate<'lka' | 'queue'>(['lka', 'queue'], (p) => worker.peers.has(p));
     return {
       beforeDrop: async () => {
         const certs = new Map<string, { cert: Buffer; key: Buffer }>();
@@ -453,11 +468,11 @@ export function main(): void {
         for (const c of config.ca ?? []) cas.set(c.name, fs.readFileSync(c.cert));
         for (const l of config.listeners) {
           if (l.kind === 'socket') {
-            servers.push(await listenLocal(worker, serverFor(worker, viewOf(l), config, certs, cas), config.localSocket));
+            servers.push(await listenLocal(worker, serverFor(worker, viewOf(l), config, certs, cas, peersUp), config.localSocket));
             continue;
           }
           for (const addr of bindAddresses(l.on, l.family)) {
-            const srv = serverFor(worker, viewOf(l), config, certs, cas);
+            const srv = serverFor(worker, viewOf(l), config, certs, cas, peersUp);
             // a client's socket error (reset, TLS failure) is that session's end, never the worker's
             srv.on('error', (e: Error) => worker.log.debug({ event: 'session-error', address: addr, port: l.port }, e.message));
             await new Promise<void>((resolve, reject) => {
@@ -471,6 +486,7 @@ export function main(): void {
         }
       },
       stats: () => sessionStats.stats(),
+      onPeer: () => peersUp.connected(),
       onPeerMessage: (peer, msg, ch) => {
         if (peer === 'control') return dispatch(controlHandlers(worker, ch), msg as ControlToSmtp);
         const m = msg as QueueToSmtp;
