@@ -4,7 +4,8 @@
  * fsync new/. With `junk`, a message marked `X-Spam: yes` goes to the .Junk folder.
  * Speed: the directories are made only when the tmp file cannot be created; the two fsyncs run
  * on libuv's thread pool, the rest (microseconds against the page cache) at once: a round trip
- * to a pool thread costs two thread wake-ups, more than those operations do.
+ * to a pool thread costs two thread wake-ups, more than those operations do. Deliveries into
+ * the same new/ at once share its fsync (group-sync.ts).
  * Privileges: none of its own: the delivery helper runs it as the recipient user, so every
  * file and directory is the user's and no path the user controls is followed by anyone else.
  */
@@ -14,6 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expandFormat, type FormatVars } from './format';
 import { fsyncAsync, writeAll } from '../util/fd-io';
+import { GroupSync } from '../util/group-sync';
 
 let counter = 0;
 
@@ -43,6 +45,19 @@ export function maildirPath(spec: string | undefined, vars: FormatVars): string 
 /** fsync on libuv's thread pool, then close */
 function syncAndClose(fd: number): Promise<void> {
   return fsyncAsync(fd).finally(() => fs.closeSync(fd));
+}
+
+/** one GroupSync per new/ directory delivered into by this process */
+const newDirSyncs = new Map<string, GroupSync>();
+
+function syncNewDir(dir: string): Promise<void> {
+  let g = newDirSyncs.get(dir);
+  if (!g) {
+    if (newDirSyncs.size >= 1000) newDirSyncs.clear();
+    g = new GroupSync(() => Promise.resolve().then(() => syncAndClose(fs.openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY))));
+    newDirSyncs.set(dir, g);
+  }
+  return g.sync();
 }
 
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -85,6 +100,6 @@ export async function deliverToMaildir(dir: string, content: Buffer, junk: boole
     fs.linkSync(tmp, final);
   }
   fs.unlinkSync(tmp);
-  await syncAndClose(fs.openSync(path.join(target, 'new'), constants.O_RDONLY | constants.O_DIRECTORY));
+  await syncNewDir(path.join(target, 'new'));
   return final;
 }
