@@ -322,6 +322,8 @@ export function main(): void {
     setInterval(checkSpace, SPACE_CHECK_MS).unref();
     return {
       stats: () => ({ 'queue.evpcache.size': deliveries.envelopes.size, 'queue.bounce': deliveries.bouncer.made }),
+      // removals run on the thread pool: a clean stop lets them finish
+      onShutdown: () => spool.settled(),
       beforeDrop: () => undefined,
       onProfile: (_what, on) => {
         profile = on;

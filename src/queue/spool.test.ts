@@ -66,3 +66,18 @@ test('an aborted message that was partly written leaves no file', async () => {
   await s.abort(msgid);
   assert.deepEqual(fs.readdirSync(path.join(s.root, 'incoming')), []);
 });
+
+test('removals run in the background; settled() waits for every one (the queue does before it exits)', async () => {
+  const s = spool();
+  const ids: { msgid: string; evpid: string }[] = [];
+  for (let i = 0; i < 20; i++) {
+    const msgid = s.create();
+    s.append(msgid, Buffer.from(`Subject: ${i}\r\n\r\nx\r\n`));
+    const [e] = await s.commit(msgid, [env]);
+    ids.push({ msgid, evpid: e!.evpid });
+  }
+  for (const { msgid, evpid } of ids) void s.removeEnvelope(msgid, evpid);
+  await s.settled();
+  const q = path.join(s.root, 'queue');
+  assert.deepEqual(fs.readdirSync(q).flatMap((b) => fs.readdirSync(path.join(q, b))), []);
+});

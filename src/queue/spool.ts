@@ -8,11 +8,13 @@
  * Removals are not fsynced: a removal lost in a crash means a delivery done again (at least
  * once), never a message lost.
  * Speed: the body is gathered in memory and written in pieces of FLUSH_BYTES (a small message
- * in one write at commit). Only the fsyncs go to libuv's thread pool (the parent gives the queue
- * a larger one), all of a commit's at once, so those of concurrent messages overlap and the disk
- * commits them together; the other file operations (mkdir, open, write to the page cache,
- * rename, unlink) take microseconds and are done at once: a round trip to a pool thread and
- * back costs two thread wake-ups, more than they do (measured: ~20 round trips per message).
+ * in one write at commit). The fsyncs go to libuv's thread pool (the parent gives the queue a
+ * larger one), all of a commit's at once, so those of concurrent messages overlap and the disk
+ * commits them together; so does the removal of a delivered message, whose unlinks wait on
+ * the file system's journal while other commits flush it (measured on the queue's event loop:
+ * 0.6 ms median, 2.3 ms at the 90th percentile, holding up every session's commit meanwhile).
+ * The commit's other operations (mkdir, open, write to the page cache, rename) are done at
+ * once: a round trip to a pool thread and back costs two thread wake-ups, more than they do.
  * Files are 0600, directories 0700. Only the queue process touches the spool.
  */
 import { randomInt } from 'node:crypto';
@@ -40,14 +42,6 @@ function hex32(): string {
 
 function ignoreMissing(e: NodeJS.ErrnoException): void {
   if (e.code !== 'ENOENT') throw e;
-}
-
-function unlinkIfThere(file: string): void {
-  try {
-    fs.unlinkSync(file);
-  } catch (e) {
-    ignoreMissing(e as NodeJS.ErrnoException);
-  }
 }
 
 /** close descriptors, ignoring errors (what matters was fsynced, or is being thrown away) */
@@ -143,6 +137,7 @@ class RecentBodies {
 export class Spool {
   private readonly incoming = new Map<string, Incoming>();
   private readonly recent = new RecentBodies();
+  private readonly removing = new Set<Promise<void>>();
 
   constructor(
     readonly root: string,
@@ -383,26 +378,30 @@ export class Spool {
   }
 
   /** Remove an envelope; the message goes too when it was the last one. Not fsynced (see the
-   * header). */
-  async removeEnvelope(msgid: string, evpid: string): Promise<void> {
+   * header); on the thread pool, and counted until done (see settled). */
+  removeEnvelope(msgid: string, evpid: string): Promise<void> {
+    const p: Promise<void> = this.remove(msgid, evpid).finally(() => this.removing.delete(p));
+    this.removing.add(p);
+    return p;
+  }
+
+  /** Resolves once every removal under way has finished (the queue waits for it before it
+   * exits, so that a clean stop loses none). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.removing]);
+  }
+
+  private async remove(msgid: string, evpid: string): Promise<void> {
     const dir = this.messageDir(msgid);
-    unlinkIfThere(path.join(dir, evpid));
-    let left: string[] = [];
-    try {
-      left = fs.readdirSync(dir);
-    } catch {
-      // the directory is gone already
-    }
+    await fsp.unlink(path.join(dir, evpid)).catch(ignoreMissing);
+    const left = await fsp.readdir(dir).catch(() => [] as string[]);
     if (left.length > 0 && left.every((f) => f === 'message')) {
       this.recent.delete(msgid);
-      unlinkIfThere(path.join(dir, 'message'));
-      try {
-        fs.rmdirSync(dir);
-      } catch (e) {
-        ignoreMissing(e as NodeJS.ErrnoException);
-      }
+      await fsp.unlink(path.join(dir, 'message')).catch(ignoreMissing);
+      await fsp.rmdir(dir).catch(ignoreMissing);
     }
   }
+
 
   /** every message being received (aborted when their smtp channel goes away) */
   receiving(): string[] {
