@@ -158,18 +158,14 @@ class Deliveries {
     this.spool.removeEnvelope(e.msgid, e.evpid).catch((err: unknown) => this.worker.log.error({ event: 'envelope-remove-failed', evpid: e.evpid }, String(err)));
   }
 
-  /** rewrite an envelope with these fields, on disk and here; a failure is logged and the
-   * envelope kept as it was */
+  /** rewrite an envelope with these fields, here at once and on disk in the background; a
+   * failed write is logged (the file keeps the fields it had: after a restart the envelope
+   * has, say, one retry less) */
   private update(e: StoredEnvelope, fields: Record<string, unknown>): StoredEnvelope {
     const updated = { ...e, ...fields };
-    try {
-      this.spool.updateEnvelope(updated);
-      this.envelopes.set(e.evpid, updated);
-      return updated;
-    } catch (err) {
-      this.worker.log.error({ event: 'envelope-update-failed', evpid: e.evpid }, String(err));
-      return e;
-    }
+    this.envelopes.set(e.evpid, updated);
+    this.spool.updateEnvelope(updated).catch((err: unknown) => this.worker.log.error({ event: 'envelope-update-failed', evpid: e.evpid }, String(err)));
+    return updated;
   }
 
   /** the envelope has waited long: warn its sender (and remember it, for a restart) */
@@ -322,7 +318,7 @@ export function main(): void {
     setInterval(checkSpace, SPACE_CHECK_MS).unref();
     return {
       stats: () => ({ 'queue.evpcache.size': deliveries.envelopes.size, 'queue.bounce': deliveries.bouncer.made }),
-      // removals run on the thread pool: a clean stop lets them finish
+      // envelope updates and removals run on the thread pool: a clean stop lets them finish
       onShutdown: () => spool.settled(),
       beforeDrop: () => undefined,
       onProfile: (_what, on) => {

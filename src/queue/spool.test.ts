@@ -81,3 +81,18 @@ test('removals run in the background; settled() waits for every one (the queue d
   const q = path.join(s.root, 'queue');
   assert.deepEqual(fs.readdirSync(q).flatMap((b) => fs.readdirSync(path.join(q, b))), []);
 });
+
+test('updates and the removal of one envelope run in the order asked: the last update wins, a removal is never undone by an update still on its way', async () => {
+  const s = spool();
+  const msgid = s.create();
+  s.append(msgid, Buffer.from('Subject: retried\r\n\r\nx\r\n'));
+  const [e, f] = await s.commit(msgid, [env, { ...env, rcpt: 'g@h', dest: 'g@h' }]);
+  const dir = path.join(s.root, 'queue', msgid.slice(0, 2), msgid);
+  void s.updateEnvelope({ ...e!, retry: 1 });
+  void s.updateEnvelope({ ...e!, retry: 2 });
+  void s.updateEnvelope({ ...f!, retry: 1 });
+  void s.removeEnvelope(msgid, f!.evpid);
+  await s.settled();
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, e!.evpid), 'utf8')).retry, 2);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['message', e!.evpid].sort(), 'no .tmp left, the removed envelope stays removed');
+});

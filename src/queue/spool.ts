@@ -79,15 +79,6 @@ function createFile(file: string, text: string): number {
   }
 }
 
-function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 interface Incoming {
   readonly msgid: string;
   readonly dir: string;
@@ -137,7 +128,9 @@ class RecentBodies {
 export class Spool {
   private readonly incoming = new Map<string, Incoming>();
   private readonly recent = new RecentBodies();
-  private readonly removing = new Set<Promise<void>>();
+  /** updates and removals of envelopes under way, and the last one asked for each envelope */
+  private readonly pending = new Set<Promise<void>>();
+  private readonly lastOp = new Map<string, Promise<void>>();
 
   constructor(
     readonly root: string,
@@ -362,33 +355,48 @@ export class Spool {
     return fsp.readFile(path.join(this.messageDir(msgid), 'message'));
   }
 
-  /** Replace an envelope atomically (tmp file, fsync, rename). */
-  updateEnvelope(e: StoredEnvelope): void {
-    const dir = this.messageDir(e.msgid);
-    const tmp = path.join(dir, `${e.evpid}.tmp`);
-    const fd = fs.openSync(tmp, 'w', 0o600);
-    try {
-      fs.writeSync(fd, `${JSON.stringify(e)}\n`);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, path.join(dir, e.evpid));
-    fsyncDir(dir);
+  /** Replace an envelope atomically (tmp file, fsync, rename, fsync of the directory), on the
+   * thread pool: a deferral does not stop the queue's event loop for its two fsyncs. The
+   * writes and the removal of one envelope run one after the other, in the order asked. */
+  updateEnvelope(e: StoredEnvelope): Promise<void> {
+    return this.inOrder(e.evpid, async () => {
+      const dir = this.messageDir(e.msgid);
+      const tmp = path.join(dir, `${e.evpid}.tmp`);
+      const fh = await fsp.open(tmp, 'w', 0o600);
+      try {
+        await fh.writeFile(`${JSON.stringify(e)}\n`);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await fsp.rename(tmp, path.join(dir, e.evpid));
+      await fsyncDirAsync(dir);
+    });
   }
 
-  /** Remove an envelope; the message goes too when it was the last one. Not fsynced (see the
-   * header); on the thread pool, and counted until done (see settled). */
-  removeEnvelope(msgid: string, evpid: string): Promise<void> {
-    const p: Promise<void> = this.remove(msgid, evpid).finally(() => this.removing.delete(p));
-    this.removing.add(p);
+  /** run `op` after the operations already asked for `evpid`; counted until done (see settled) */
+  private inOrder(evpid: string, op: () => Promise<void>): Promise<void> {
+    const before = this.lastOp.get(evpid) ?? Promise.resolve();
+    const p: Promise<void> = before.then(op, op).finally(() => {
+      this.pending.delete(p);
+      if (this.lastOp.get(evpid) === p) this.lastOp.delete(evpid);
+    });
+    this.lastOp.set(evpid, p);
+    this.pending.add(p);
     return p;
   }
 
-  /** Resolves once every removal under way has finished (the queue waits for it before it
-   * exits, so that a clean stop loses none). */
+
+  /** Remove an envelope; the message goes too when it was the last one. Not fsynced (see the
+   * header); on the thread pool, after any update of the same envelope still under way. */
+  removeEnvelope(msgid: string, evpid: string): Promise<void> {
+    return this.inOrder(evpid, () => this.remove(msgid, evpid));
+  }
+
+  /** Resolves once every update and removal under way has finished (the queue waits for it
+   * before it exits, so that a clean stop loses none). */
   async settled(): Promise<void> {
-    await Promise.allSettled([...this.removing]);
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
   private async remove(msgid: string, evpid: string): Promise<void> {
