@@ -6,7 +6,8 @@
 # Usage (root): bench/smtp-bench.sh [run-matrix.sh options]   e.g. -n 1000 -r 1 -s 20 -z 10240
 # Default: the full matrix: N=5000, sessions 1 20 100, sizes 1/10/100 KiB, 1 repetition.
 # Env: SHARED_BENCH (default ../shared/bench), BENCH_DIR (default /tmp/tsmtpd-bench),
-#      PEERS (default "postfix opensmtpd-shim").
+#      PEERS (default "postfix opensmtpd-shim"), WARM (default 3000: messages sent to every
+#      server before the measured runs, 0 for none).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 shared="${SHARED_BENCH:-$root/../shared/bench}"
@@ -45,6 +46,36 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 pid="$(cat "$state/run/smtpd.pid")"
+
+# Warm-up, not measured, the same for every server: WARM messages (default 3000; 0 for none)
+# of 10 KiB with 20 sessions to each, so that no cell measures a server's first minutes (the
+# JIT of tsmtpd's workers takes a few thousand messages: the first 3000 cost ~40 % more CPU).
+warm="${WARM:-3000}"
+if [ "$warm" -gt 0 ]; then
+  source_bin="${SMTP_SOURCE:-/usr/sbin/smtp-source}"
+  # shellcheck disable=SC1091
+  . "$BENCH_DIR/bench.env"
+  homes="$(dirname "$maildir")"
+  settled() { # the Maildir's new/ stops growing (the warm-up mail is all delivered)
+    local last=-1 n
+    for _ in $(seq 120); do
+      n=$(find "$1/new" -type f 2>/dev/null | wc -l)
+      [ "$n" -eq "$last" ] && return 0
+      last=$n
+      sleep 2
+    done
+  }
+  for p in $peers tsmtpd; do
+    case $p in
+      postfix) target="127.0.0.1:$POSTFIX_PORT" box="$homes/Maildir" ;;
+      opensmtpd*) target="127.0.0.1:$OPENSMTPD_PORT" box="$homes/Maildir.opensmtpd" ;;
+      tsmtpd) target=127.0.0.1:10029 box="$maildir" ;;
+      *) continue ;;
+    esac
+    "$source_bin" -l 10240 -m "$warm" -s 20 -f bench@bench.test -t "${BENCH_USER:-benchuser}@bench.test" "$target" >/dev/null 2>&1 || echo "smtp-bench: warm-up of $p failed" >&2
+    settled "$box"
+  done
+fi
 
 csv="$BENCH_DIR/results/tsmtpd-$(date +%Y%m%d-%H%M%S).csv"
 mkdir -p "$BENCH_DIR/results"
