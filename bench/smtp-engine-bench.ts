@@ -14,6 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { freePort } from '../test/daemon-harness';
 
 const N = Number(process.env.N ?? 3000);
 const S = Number(process.env.S ?? 20);
@@ -91,15 +92,6 @@ function minimal(port: number): void {
     });
   });
   server.listen(port, '127.0.0.1', () => process.send?.({ ready: true }));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function measure(kind: string): Promise<{ user: number; system: number }> {
