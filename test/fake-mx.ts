@@ -26,7 +26,7 @@ export interface FakeMx {
   /** every command line received, in order */
   readonly lines: string[];
   connections: number;
-  /** connections open now, and the most open at once */
+  /** sessions under way now (from accept until QUIT is answered or the client goes), and the most at once */
   open: number;
   peak: number;
   close(): Promise<void>;
@@ -52,9 +52,18 @@ export async function startFakeMx(address: string, port: number, script: Script 
   const server = net.createServer((s) => {
     sockets.add(s);
     mx.peak = Math.max(mx.peak, ++mx.open);
+    // a session is over once QUIT is answered or the client has gone, whichever comes first:
+    // the client counts its connection free when it sees this end close after the 221, which
+    // can be before this side's own 'close' event runs (a new connection may be accepted first)
+    let counted = true;
+    const over = () => {
+      if (counted) mx.open--;
+      counted = false;
+    };
+    s.on('end', over);
     s.on('close', () => {
       sockets.delete(s);
-      mx.open--;
+      over();
     });
     s.on('error', () => undefined);
     const n = mx.connections++;
@@ -132,6 +141,7 @@ export async function startFakeMx(address: string, port: number, script: Script 
         }
         if (!act(line, verb)) return;
         if (verb === 'QUIT') {
+          over();
           s.end();
           return;
         }

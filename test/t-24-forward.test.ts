@@ -157,7 +157,9 @@ test('alias forms end to end: /file (mbox append, as the daemon user), :include:
   fs.rmSync(path.join(one.home, '.forward'), { force: true });
   await sendOne(port, 'archive@alias.test', 'to the archive');
   const file = path.join(drop, 'archive.mbox');
-  for (let i = 0; i < 100 && !fs.existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+  // the mbox is made before the message is written into it: wait for the whole message
+  const written = () => fs.existsSync(file) && fs.readFileSync(file, 'latin1').endsWith('body of to the archive\n\n');
+  for (let i = 0; i < 100 && !written(); i++) await new Promise((r) => setTimeout(r, 50));
   assert.match(fs.readFileSync(file, 'latin1'), /^From s@remote\.test .*\n(?:.*\n)*Subject: to the archive\n\nbody of to the archive\n\n$/);
   assert.equal(fs.statSync(file).uid, Number(spawnSync('id', ['-u', '_smtpd'], { encoding: 'utf8' }).stdout.trim()), "the daemon user's file");
   await sendOne(port, 'team@alias.test', 'to the team');
