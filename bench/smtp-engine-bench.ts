@@ -1,13 +1,14 @@
 /**
- * `npm run bench:engine`: what the SMTP protocol engine costs the smtp worker, alone. Two
+ * `npm run bench:engine`: what the SMTP protocol engine costs the smtp worker, alone. Three
  * servers do the same trivial work for each message (greet, answer EHLO, MAIL, RCPT, DATA,
  * take the body, answer 250, QUIT), with nothing behind them (no rules, no queue):
- * - smtp-server, the package the smtp worker is built on;
+ * - tsmtpd, the engine of the smtp worker (src/smtp/smtp-listener.ts, smtp-session.ts);
+ * - smtp-server, the package the smtp worker was built on before it;
  * - a minimal line-based server (a floor: what any SMTP engine in Node must pay for sockets,
  *   lines and replies).
  * Each runs in a child process; Postfix's smtp-source sends N messages with S sessions at once
  * (after a warm-up of W), and the child reports its own CPU time per message (user and system,
- * process.cpuUsage). The difference is what a lean engine in src/smtp/ could save per message.
+ * process.cpuUsage).
  * Env: N (3000), S (20), SIZE (10240), W (1000), SMTP_SOURCE (/usr/sbin/smtp-source).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -15,6 +16,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { freePort } from '../test/daemon-harness';
+import { SmtpListener } from '../src/smtp/smtp-listener';
 
 const N = Number(process.env.N ?? 3000);
 const S = Number(process.env.S ?? 20);
@@ -53,6 +55,38 @@ function smtpServer(port: number): void {
     },
   });
   s.listen(port, '127.0.0.1', () => process.send?.({ ready: true }));
+}
+
+function tsmtpd(port: number): void {
+  const done = counter('tsmtpd');
+  const ok = (_a: unknown, _s: unknown, cb: () => void) => cb();
+  const l = new SmtpListener({
+    name: 'bench',
+    banner: 'bench',
+    size: 36700160,
+    dsn: true,
+    auth: false,
+    starttls: false,
+    implicitTls: false,
+    proxyV2: false,
+    maxClients: 0,
+    commandTimeoutMs: 300_000,
+    dataTimeoutMs: 300_000,
+    handlers: {
+      onConnect: (_s, cb) => cb(),
+      onAuth: (_a, _s, cb) => cb(null),
+      onMailFrom: ok,
+      onRcptTo: ok,
+      onData(body, _s, cb) {
+        void body.discard().then(() => {
+          done();
+          cb(null, '2.0.0 accepted');
+        });
+      },
+      onClose: () => undefined,
+    },
+  });
+  l.server.listen(port, '127.0.0.1', () => process.send?.({ ready: true }));
 }
 
 /** the floor: lines, replies and the body up to CRLF.CRLF, nothing else */
@@ -114,6 +148,7 @@ async function main(): Promise<void> {
   if (process.argv[2] === 'serve') {
     const port = Number(process.argv[4]);
     if (process.argv[3] === 'smtp-server') smtpServer(port);
+    else if (process.argv[3] === 'tsmtpd') tsmtpd(port);
     else minimal(port);
     return;
   }
@@ -124,7 +159,7 @@ async function main(): Promise<void> {
   console.log(`SMTP engine CPU per message (ms), ${N} messages of ${SIZE} bytes, ${S} sessions, after ${WARM}:`);
   console.log('| engine | user | system | total |');
   console.log('| --- | --- | --- | --- |');
-  for (const kind of ['smtp-server', 'minimal', 'smtp-server', 'minimal']) {
+  for (const kind of ['tsmtpd', 'smtp-server', 'minimal', 'tsmtpd', 'smtp-server', 'minimal']) {
     const r = await measure(kind);
     console.log(`| ${kind} | ${r.user.toFixed(3)} | ${r.system.toFixed(3)} | ${(r.user + r.system).toFixed(3)} |`);
   }

@@ -1,5 +1,5 @@
 /**
- * smtp: inbound SMTP sessions on smtp-server. For each recipient it asks lka (the ruleset);
+ * smtp: inbound SMTP sessions (smtp-session.ts). For each recipient it asks lka (the ruleset);
  * for each message it streams the body to the queue (Received header first), refuses bare CR
  * or LF and loops, and answers 250 only after the queue reports the message committed to disk.
  * AUTH PLAIN and LOGIN (under TLS only) are checked by lka; `senders` too.
@@ -8,32 +8,28 @@
  * the daemon user (_smtpd). Peers: control, lka, queue. Never decides policy itself.
  */
 import * as fs from 'node:fs';
-import type { Server } from 'node:net';
-import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerAuthenticationResponse, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Ca, InetListener, Listener, Pki, SocketListener, Table } from '../parse/config';
 import type { EnvelopeTarget, LkaToSmtp } from '../bus/msg-smtp-lka';
 import type { EnvelopeIn, QueueToSmtp } from '../bus/msg-smtp-queue';
 import { runWorker, type WorkerContext } from '../bus/worker-runtime';
 import { serverName } from '../util/hostname';
 import { checkAddress } from './address-check';
-import './auth-guard';
 import { AuthLimits } from './auth-limits';
 import { bindAddresses } from './addresses';
 import { BodyChecker, MAX_HOPS } from './body';
 import { HeaderGate, newMessageId } from './header-gate';
 import { receivedHeader, tlsSummary } from './received';
-import { tlsOptions, type Certificates } from './tls-settings';
-import './dot-stuffing';
-import './greeting';
-import './mail-rcpt-filter';
+import { tlsSetup, type Certificates } from './tls-settings';
+import type { AddressCommand, RcptDsn } from './address-command';
+import type { MessageBody } from './message-body';
+import type { Credentials, SmtpSession } from './smtp-session';
+import { SmtpListener } from './smtp-listener';
 import { ClientCounts } from './client-counts';
 import { SessionStats } from './session-stats';
 import { MsgidPool } from './msgid-pool';
 import type { ControlToSmtp } from '../bus/msg-control-smtp';
 import { dispatch, type Handlers } from '../bus/schema';
 import type { PeerChannel } from '../bus/worker-runtime';
-import { guardOptions } from './session-guard';
-import { proxyV2Options } from './proxy-v2';
 import { replyError } from './replies';
 import { PeerGate } from './peer-gate';
 
@@ -76,21 +72,15 @@ function viewOf(l: InetListener | SocketListener): ListenerView {
 
 
 interface SessionState {
-  /** by recipient address in lower case (smtp-server also takes two spellings as one) */
+  /** by recipient address in lower case (the session also takes two spellings as one) */
   targets: Map<string, { rcpt: string; targets: EnvelopeTarget[]; dsn?: RcptDsn }>;
   mails: number;
 }
 
-/** NOTIFY and ORCPT of a RCPT, as smtp-server parsed them */
-interface RcptDsn {
-  readonly notify?: ('NEVER' | 'SUCCESS' | 'FAILURE' | 'DELAY')[];
-  readonly orcpt?: string;
-}
-
 /** the DSN request of one recipient of the session's transaction, or undefined if none */
-function dsnOf(s: SMTPServerSession, rcpt: RcptDsn | undefined): EnvelopeIn['dsn'] {
-  const m = (s.envelope as { dsn?: { ret?: string; envid?: string } }).dsn ?? {};
-  const ret: 'FULL' | 'HDRS' | undefined = m.ret === 'FULL' ? 'FULL' : m.ret === 'HDRS' ? 'HDRS' : undefined;
+function dsnOf(s: SmtpSession, rcpt: RcptDsn | undefined): EnvelopeIn['dsn'] {
+  const m = s.envelope.dsn;
+  const ret = m.ret;
   const d = {
     ...(rcpt?.notify?.length ? { notify: rcpt.notify } : {}),
     ...(rcpt?.orcpt ? { orcpt: rcpt.orcpt } : {}),
@@ -100,22 +90,21 @@ function dsnOf(s: SMTPServerSession, rcpt: RcptDsn | undefined): EnvelopeIn['dsn
   return Object.keys(d).length > 0 ? d : undefined;
 }
 
-const states = new WeakMap<SMTPServerSession, SessionState>();
-function state(s: SMTPServerSession): SessionState {
+const states = new WeakMap<SmtpSession, SessionState>();
+function state(s: SmtpSession): SessionState {
   let st = states.get(s);
   if (!st) states.set(s, (st = { targets: new Map(), mails: 0 }));
   return st;
 }
 
 /** MAIL FROM carried SMTPUTF8 */
-function smtputf8(a: SMTPServerAddress): boolean {
-  const args = a.args as Record<string, unknown> | false | undefined;
-  return Boolean(args && Object.keys(args).some((k) => k.toUpperCase() === 'SMTPUTF8'));
+function smtputf8(a: AddressCommand): boolean {
+  return a.args.SMTPUTF8 !== undefined;
 }
 
-/** the authenticated user, if any (smtp-server leaves a falsy value after a reset) */
-function authUser(s: SMTPServerSession): string | undefined {
-  return s.user ? String(s.user) : undefined;
+/** the authenticated user, if any */
+function authUser(s: SmtpSession): string | undefined {
+  return s.user;
 }
 
 /** AUTH failures, shared by every listener of this worker */
@@ -142,12 +131,12 @@ function plainAddress(a: string): string {
 }
 
 /** the client's address; `local` on the local socket (which has none) */
-function clientIp(s: SMTPServerSession): string {
+function clientIp(s: SmtpSession): string {
   return s.remoteAddress ? plainAddress(s.remoteAddress) : 'local';
 }
 
 /** MAIL FROM's address ('' for the null sender or before MAIL) */
-function envelopeSender(s: SMTPServerSession): string {
+function envelopeSender(s: SmtpSession): string {
   return s.envelope.mailFrom ? s.envelope.mailFrom.address : '';
 }
 
@@ -169,18 +158,18 @@ class Inbound {
     return ch;
   }
 
-  private sessionInfo(s: SMTPServerSession) {
+  private sessionInfo(s: SmtpSession) {
     return {
       src: clientIp(s),
       socket: this.listener.local,
-      helo: s.hostNameAppearsAs ?? '',
+      helo: s.hostNameAppearsAs,
       tls: s.secure,
       ...(authUser(s) !== undefined ? { auth: authUser(s)! } : {}),
       ...(this.listener.tag !== undefined ? { tag: this.listener.tag } : {}),
     };
   }
 
-  onConnect(s: SMTPServerSession, cb: (err?: Error | null) => void): void {
+  onConnect(s: SmtpSession, cb: (err?: Error | null) => void): void {
     if (paused) return cb(replyError(421, '4.3.2', 'Service paused, try again later'));
     const ip = clientIp(s);
     if (!clients.open(s.id, ip, this.config.sessions.perIp)) {
@@ -199,7 +188,7 @@ class Inbound {
     });
   }
 
-  onAuth(auth: SMTPServerAuthentication, s: SMTPServerSession, cb: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): void {
+  onAuth(auth: Credentials, s: SmtpSession, cb: (err: Error | null | undefined, user?: string) => void): void {
     const ip = clientIp(s);
     const user = auth.username ?? '';
     if (authLimits.blocked(ip)) {
@@ -215,7 +204,7 @@ class Inbound {
         const result = r.type === 'LKA_AUTH_RESULT' ? r.result : 'tempfail';
         if (result === 'ok') {
           this.worker.log.info({ event: 'auth-ok', ip, user, method: auth.method });
-          return cb(null, { user });
+          return cb(null, user);
         }
         if (result === 'tempfail') {
           this.worker.log.warn({ event: 'auth-tempfail', ip, user });
@@ -230,7 +219,7 @@ class Inbound {
     );
   }
 
-  onMailFrom(address: SMTPServerAddress, s: SMTPServerSession, cb: (err?: Error | null) => void): void {
+  onMailFrom(address: AddressCommand, s: SmtpSession, cb: (err?: Error | null) => void): void {
     if (this.listener.tls === 'require' && !s.secure) return cb(replyError(530, '5.7.0', 'Must issue a STARTTLS command first'));
     const user = authUser(s);
     if (this.listener.auth === 'required' && user === undefined) return cb(replyError(530, '5.7.0', 'Authentication required'));
@@ -258,7 +247,7 @@ class Inbound {
     );
   }
 
-  onRcptTo(received: string, dsn: RcptDsn | undefined, s: SMTPServerSession, cb: (err?: Error | null) => void): void {
+  onRcptTo(received: string, dsn: RcptDsn | undefined, s: SmtpSession, cb: (err?: Error | null) => void): void {
     // RFC 5321 §4.5.1: <postmaster> without a domain must be accepted: this host's postmaster
     const address = received.toLowerCase() === 'postmaster' ? `postmaster@${serverName()}` : received;
     const problem = checkAddress(address, 'recipient', s.envelope.mailFrom ? smtputf8(s.envelope.mailFrom) : false);
@@ -281,7 +270,7 @@ class Inbound {
     );
   }
 
-  onData(stream: SMTPServerDataStream, s: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): void {
+  onData(stream: MessageBody, s: SmtpSession, cb: (err?: Error | null, message?: string) => void): void {
     this.receive(stream, s).then(
       (msgid) => {
         state(s).mails++;
@@ -291,8 +280,8 @@ class Inbound {
     );
   }
 
-  private async receive(stream: SMTPServerDataStream, s: SMTPServerSession): Promise<string> {
-    const drain = () => new Promise<void>((r) => stream.on('end', r).resume());
+  private async receive(stream: MessageBody, s: SmtpSession): Promise<string> {
+    const drain = () => stream.discard();
     let unavailable: Error | undefined;
     const queue = this.peer('queue', (e) => (unavailable = e));
     if (!queue) {
@@ -310,10 +299,10 @@ class Inbound {
     const st = state(s);
     const rcpts = [...st.targets.values()].map((t) => t.rcpt);
     const header = receivedHeader({
-      helo: s.hostNameAppearsAs ?? '',
+      helo: s.hostNameAppearsAs,
       ip: clientIp(s),
       serverName: this.nameFor(s.localAddress),
-      esmtp: s.transmissionType?.startsWith('ESMTP') ?? true,
+      esmtp: s.openingCommand !== 'HELO',
       tls: s.secure ? tlsSummary(s.tlsOptions, this.listener.verify) : undefined,
       auth: authUser(s),
       receivedAuth: this.listener.receivedAuth,
@@ -335,7 +324,7 @@ class Inbound {
         : {},
     );
     try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
+      for await (const chunk of stream) {
         check.push(chunk);
         for (const part of gate.push(chunk)) if (!queue.sendBytes(id, part)) await queue.drained();
       }
@@ -370,7 +359,7 @@ class Inbound {
   }
 }
 
-function serverFor(worker: WorkerContext, l: ListenerView, config: SmtpConfig, certs: Certificates, cas: ReadonlyMap<string, Buffer>, peersUp: SessionPeers): SMTPServer {
+function listenerFor(worker: WorkerContext, l: ListenerView, config: SmtpConfig, certs: Certificates, cas: ReadonlyMap<string, Buffer>, peersUp: SessionPeers): SmtpListener {
   const name = l.hostname ?? serverName();
   const byAddress = l.hostnames !== undefined ? config.tables?.find((t) => t.name === l.hostnames) : undefined;
   const nameFor = (local: string | undefined) => {
@@ -379,38 +368,36 @@ function serverFor(worker: WorkerContext, l: ListenerView, config: SmtpConfig, c
     return hit ? hit[1] : name;
   };
   const inbound = new Inbound(worker, l, config, nameFor, peersUp);
-  return new SMTPServer({
+  // the local socket offers neither TLS nor AUTH (its clients are local users, `from local`)
+  const tls = l.local ? undefined : tlsSetup(l, certs, cas, config.smtp.ciphers);
+  return new SmtpListener({
     name,
-    ...(byAddress ? { tsNameFor: nameFor } : {}),
+    ...(byAddress ? { nameFor } : {}),
     banner: 'tsmtpd',
     size: config.smtp.maxMessageSize,
-    hideDSN: !l.dsn,
-    hideENHANCEDSTATUSCODES: false,
-    // REQUIRETLS (RFC 8689) promises TLS on every later hop: not implemented, not offered
-    hideREQUIRETLS: true,
-    ...tlsOptions(l, certs, cas, config.smtp.ciphers),
-    disableReverseLookup: true,
-    logger: false,
-    authMethods: ['PLAIN', 'LOGIN'],
-    // the local socket offers no AUTH (its clients are local users, `from local`)
-    ...(l.local ? { disabledCommands: ['AUTH', 'STARTTLS'] } : {}),
-    // required AUTH is enforced at MAIL (530 5.7.0), with our codes
-    authOptional: true,
-    onAuth: (a, s, cb) => inbound.onAuth(a, s, cb),
-    onConnect: (s, cb) => inbound.onConnect(s, cb),
-    onClose: (s) => {
-      authLimits.closed(s.id);
-      clients.close(s.id);
-      sessionStats.closing(s.id);
-    },
+    dsn: l.dsn,
+    // AUTH PLAIN and LOGIN under TLS; required AUTH is enforced at MAIL (530 5.7.0)
+    auth: tls !== undefined && l.auth !== 'none',
+    // STARTTLS stays a known command on smtps listeners: inside TLS it gets 503 (T03)
+    starttls: tls !== undefined,
+    ...(tls ? { tls } : {}),
+    implicitTls: l.tls === 'smtps',
+    proxyV2: l.proxyV2,
     maxClients: config.sessions.max,
-    // smtp-server's idle timeout backs up session-guard's command deadline
-    socketTimeout: config.sessions.commandTimeoutMs + 1000,
-    ...guardOptions(config.sessions.commandTimeoutMs, config.sessions.dataTimeoutMs),
-    ...proxyV2Options(l.proxyV2),
-    onMailFrom: (a, s, cb) => inbound.onMailFrom(a, s, cb),
-    onRcptTo: (a, s, cb) => inbound.onRcptTo(a.address, (a as { dsn?: RcptDsn }).dsn, s, cb),
-    onData: (stream, s, cb) => inbound.onData(stream, s, cb),
+    commandTimeoutMs: config.sessions.commandTimeoutMs,
+    dataTimeoutMs: config.sessions.dataTimeoutMs,
+    handlers: {
+      onConnect: (s, cb) => inbound.onConnect(s, cb),
+      onAuth: (a, s, cb) => inbound.onAuth(a, s, cb),
+      onMailFrom: (a, s, cb) => inbound.onMailFrom(a, s, cb),
+      onRcptTo: (a, s, cb) => inbound.onRcptTo(a.address, a.dsn, s, cb),
+      onData: (body, s, cb) => inbound.onData(body, s, cb),
+      onClose: (s) => {
+        authLimits.closed(s.id);
+        clients.close(s.id);
+        sessionStats.closing(s.id);
+      },
+    },
   });
 }
 
@@ -437,16 +424,15 @@ function controlHandlers(worker: WorkerContext, ch: PeerChannel): Handlers<Contr
 /** The local enqueue socket (sendmail): any local user may connect (mode 0666), as any user
  * may run sendmail. A stale socket from an earlier run is replaced; any other file there is an
  * error. */
-async function listenLocal(worker: WorkerContext, srv: SMTPServer, file: string): Promise<SMTPServer> {
+async function listenLocal(worker: WorkerContext, srv: SmtpListener, file: string): Promise<SmtpListener> {
   try {
     if (!fs.lstatSync(file).isSocket()) throw new Error(`${file} exists and is not a socket: remove it or choose another --socket`);
     fs.unlinkSync(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  srv.on('error', (e: Error) => worker.log.debug({ event: 'session-error', socket: file }, e.message));
   await new Promise<void>((resolve, reject) => {
-    const net = (srv as unknown as { server: Server }).server;
+    const net = srv.server;
     net.once('error', reject);
     net.listen({ path: file, backlog: 128 }, () => resolve());
   });
@@ -457,7 +443,7 @@ async function listenLocal(worker: WorkerContext, srv: SMTPServer, file: string)
 
 export function main(): void {
   runWorker('smtp', (worker) => {
-    const servers: SMTPServer[] = [];
+    const servers: SmtpListener[] = [];
     const config = worker.config as SmtpConfig;
     const peersUp = new PeerGate<'lka' | 'queue'>(['lka', 'queue'], (p) => worker.peers.has(p));
     return {
@@ -468,15 +454,13 @@ export function main(): void {
         for (const c of config.ca ?? []) cas.set(c.name, fs.readFileSync(c.cert));
         for (const l of config.listeners) {
           if (l.kind === 'socket') {
-            servers.push(await listenLocal(worker, serverFor(worker, viewOf(l), config, certs, cas, peersUp), config.localSocket));
+            servers.push(await listenLocal(worker, listenerFor(worker, viewOf(l), config, certs, cas, peersUp), config.localSocket));
             continue;
           }
           for (const addr of bindAddresses(l.on, l.family)) {
-            const srv = serverFor(worker, viewOf(l), config, certs, cas, peersUp);
-            // a client's socket error (reset, TLS failure) is that session's end, never the worker's
-            srv.on('error', (e: Error) => worker.log.debug({ event: 'session-error', address: addr, port: l.port }, e.message));
+            const srv = listenerFor(worker, viewOf(l), config, certs, cas, peersUp);
             await new Promise<void>((resolve, reject) => {
-              const net = (srv as unknown as { server: Server }).server;
+              const net = srv.server;
               net.once('error', reject);
               net.listen({ host: addr, port: l.port, backlog: 4096 }, () => resolve());
             });

@@ -1,15 +1,12 @@
 /**
  * The PROXY protocol version 2 header (`proxy-v2` listeners; haproxy's proxy-protocol.txt
  * §2.2): every connection starts with the binary header of the proxy in front, and the client
- * address of the session is the one it carries. smtp-server reads only version 1, so its
- * header hook is replaced, at load, for servers with the `tsProxyV2` option.
+ * address of the session is the one it carries (smtp-listener.ts reads it before anything).
  * A connection without a valid header is closed without a banner. LOCAL (the proxy's own
  * health checks) and UNIX or unspecified families keep the socket's address; UDP is refused.
  * Privileges: none. Peers: none. No I/O beyond the accepted socket.
  */
-import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 
 export const SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
 /** the largest header accepted (addresses and TLVs) */
@@ -57,34 +54,21 @@ export function parseProxyV2(buf: Buffer): ProxyParse {
   return { error: `unsupported PROXY address family 0x${fam.toString(16)}` };
 }
 
-/** the options that turn the v2 reader on, to spread into smtp-server's options */
-export function proxyV2Options(on: boolean): Record<string, boolean> {
-  return on ? { tsProxyV2: true } : {};
-}
-
-type Callback = (err: Error | null, options?: Record<string, unknown>) => void;
-interface ServerInternals {
-  options: { tsProxyV2?: boolean };
-  _handleProxy(socket: Socket, callback: Callback): void;
-}
-
-const proto = (SMTPServer as unknown as { prototype: ServerInternals }).prototype;
-const original = proto._handleProxy;
-proto._handleProxy = function handleProxy(this: ServerInternals, socket: Socket, callback: Callback) {
-  if (!this.options.tsProxyV2) return original.call(this, socket, callback);
-  const id = BigInt(`0x${randomBytes(10).toString('hex')}`).toString(32).padStart(16, '0');
+/**
+ * Reads the PROXY v2 header at the start of `socket`: `done` gets the client address it
+ * carries (undefined for LOCAL and the families without one), or an error after which the
+ * socket has been destroyed. Bytes after the header stay on the socket for the session.
+ */
+export function readProxyHeader(socket: Socket, done: (err: Error | null, address?: string) => void): void {
   let buf = Buffer.alloc(0);
   let finished = false;
-  const finish = (err: Error | null, opts?: Record<string, unknown>) => {
+  const finish = (err: Error | null, address?: string) => {
     if (finished) return;
     finished = true;
     socket.removeListener('readable', read);
     socket.removeListener('close', closed);
-    if (err) {
-      socket.on('error', () => undefined);
-      socket.destroy();
-    }
-    callback(err, opts);
+    if (err) socket.destroy();
+    done(err, address);
   };
   const closed = () => finish(new Error('closed before the PROXY header'));
   const read = () => {
@@ -96,10 +80,10 @@ proto._handleProxy = function handleProxy(this: ServerInternals, socket: Socket,
       if ('error' in r) return finish(new Error(r.error));
       const rest = buf.subarray(r.length);
       if (rest.length > 0) socket.unshift(rest);
-      return finish(null, { id, ...(r.address !== undefined ? { remoteAddress: r.address, remotePort: r.port } : {}) });
+      return finish(null, r.address);
     }
   };
   socket.on('readable', read);
   socket.on('close', closed);
   socket.on('error', () => finish(new Error('socket error before the PROXY header')));
-};
+}

@@ -1,23 +1,21 @@
 /**
- * SMTP replies with our own enhanced status codes.
- *
- * smtp-server adds an enhanced code of its choosing to every reply (it cannot take one from
- * an error object). A reply text that already starts with an enhanced code (`5.7.1 Relaying
- * denied`) is sent as it is; others keep smtp-server's code. Patched once, at load.
+ * SMTP replies a session handler refuses with: an error carrying the reply code, whose
+ * message is the enhanced status code and the text (`5.7.1 Relaying denied`). The session
+ * sends it as it is; any other error a handler fails with becomes `451 4.3.0`, so no
+ * internal message ever reaches a client.
+ * Privileges: none. Peers: none. No I/O.
  */
-import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 
-const ESC_RE = /^[245]\.\d{1,3}\.\d{1,3} /;
+export type ReplyError = Error & { responseCode: number };
 
-type Send = (code: number, data?: string | string[], context?: string | false) => void;
-const proto = (SMTPConnection as unknown as { prototype: { send: Send } }).prototype;
-const original = proto.send;
-proto.send = function send(this: unknown, code, data, context) {
-  const own = typeof data === 'string' && ESC_RE.test(data);
-  original.call(this, code, data, own ? false : context);
-};
-
-/** An error for smtp-server callbacks: `code esc text` on the wire. */
-export function replyError(code: number, esc: string, text: string): Error & { responseCode: number } {
+/** An error for the session's handler callbacks: `code esc text` on the wire. */
+export function replyError(code: number, esc: string, text: string): ReplyError {
   return Object.assign(new Error(`${esc} ${text}`), { responseCode: code });
+}
+
+/** the reply for a handler's error */
+export function replyFor(e: Error): { code: number; text: string } {
+  const code = (e as Partial<ReplyError>).responseCode;
+  if (typeof code === 'number' && code >= 400 && code < 600) return { code, text: e.message };
+  return { code: 451, text: '4.3.0 Temporary failure' };
 }
