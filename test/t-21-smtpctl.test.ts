@@ -250,7 +250,7 @@ test('show stats: key=value lines in key order with the counters of every proces
   const keys = lines.map((l) => l.split('=')[0]!);
   assert.deepEqual([...keys].sort(), keys, 'in key order');
   const stats = Object.fromEntries(lines.map((l) => l.split('=') as [string, string]));
-  for (const k of ['control.session', 'mda.envelope', 'queue.evpcache.size', 'scheduler.delivery.ok', 'scheduler.delivery.tempfail', 'scheduler.envelope', 'smtp.session', 'uptime', 'uptime.human']) assert.ok(k in stats, k);
+  for (const k of ['control.session', 'mda.envelope', 'mda.pending', 'mda.running', 'mda.user', 'queue.evpcache.size', 'scheduler.delivery.ok', 'scheduler.delivery.tempfail', 'scheduler.envelope', 'smtp.session', 'uptime', 'uptime.human']) assert.ok(k in stats, k);
   assert.ok(Number(stats['scheduler.delivery.ok']) >= 1, 'the delivery above');
   assert.ok(Number(stats['scheduler.delivery.tempfail']) >= 1);
   assert.equal(stats['control.session'], '1');

@@ -14,8 +14,10 @@ import { perChannel, runWorker, type PeerChannel, type WorkerContext } from '../
 import { parseAddress, stripSubaddress } from '../mail/address';
 import { splitCommand, wrapCommand } from '../mail/command-line';
 import { hasDeliveredTo, withDeliveredTo } from '../mail/delivered-to';
+import { MDA_LIMIT_DEFAULTS } from '../mail/mda-limit-defaults';
 import { Helpers, type Outcome } from './helpers';
 import { deliverLmtp } from './lmtp';
+import { DeliverySlots } from './delivery-slots';
 
 /** The part of the configuration mda receives (see parent/config-parts.ts). */
 export type MdaConfig = Pick<Config, 'mda'> & { actions: LocalAction[]; subAddrDelim?: string };
@@ -31,6 +33,22 @@ function commandWords(action: LocalAction, command: string, wrappers: Readonly<R
   const words = splitCommand(command);
   const wrapper = action.wrapper !== undefined ? wrappers[action.wrapper] : undefined;
   return wrapper === undefined ? words : wrapCommand(splitCommand(wrapper), words, command);
+}
+
+/** whom a delivery runs as, for `mda limit max-session-per-user`: the .forward's owner, the
+ * action's user, or the recipient's user name */
+function deliveryUser(action: LocalAction | undefined, envelope: DeliveryEnvelope, subAddrDelim: string): string {
+  if (envelope.via) return envelope.via.user;
+  return action?.user ?? stripSubaddress(parseAddress(envelope.dest).user, subAddrDelim).user;
+}
+
+/** `mda limit max-session` and `max-session-per-user`, the configuration's or OpenSMTPD's defaults */
+function sessionLimits(cfg: MdaConfig): { maxSessions: number; maxPerUser: number } {
+  const limits = cfg.mda.limits as Readonly<Record<string, number>>;
+  return {
+    maxSessions: limits['max-session'] ?? MDA_LIMIT_DEFAULTS['max-session']!,
+    maxPerUser: limits['max-session-per-user'] ?? MDA_LIMIT_DEFAULTS['max-session-per-user']!,
+  };
 }
 
 async function deliver(worker: WorkerContext, helpers: Helpers, action: LocalAction | undefined, envelope: DeliveryEnvelope, content: Buffer): Promise<Outcome> {
@@ -77,8 +95,9 @@ export function main(): void {
   runWorker('mda', (worker) => {
     const streams = new Map<number, Buffer[]>();
     const helpers = new Helpers(worker);
-    /** deliveries under way, and done (smtpctl show stats) */
-    let running = 0;
+    /** deliveries at once, in all and per user */
+    const slots = new DeliverySlots(() => sessionLimits(worker.config as MdaConfig));
+    /** deliveries done (smtpctl show stats) */
     let done = 0;
     const fromQueue = perChannel((ch: PeerChannel): Handlers<QueueToMda, void> => ({
       MDA_DELIVER: (m) => {
@@ -86,9 +105,8 @@ export function main(): void {
         streams.delete(m.stream);
         const cfg = worker.config as MdaConfig;
         const action = cfg.actions.find((a) => a.name === m.envelope.action);
-        running++;
-        void deliver(worker, helpers, action, m.envelope, content).then((r) => {
-          running--;
+        const user = deliveryUser(action, m.envelope, cfg.subAddrDelim ?? '+');
+        void slots.run(user, () => deliver(worker, helpers, action, m.envelope, content)).then((r) => {
           done++;
           const ev = r.result === 'ok' ? 'delivered' : r.result === 'tempfail' ? 'deferred' : 'failed';
           worker.log.info({ event: ev, evpid: m.envelope.evpid, rcpt: m.envelope.rcpt, dest: m.envelope.dest, result: r.text });
@@ -99,7 +117,7 @@ export function main(): void {
       PONG: () => undefined,
     }));
     return {
-      stats: () => ({ 'mda.envelope': done, 'mda.running': running }),
+      stats: () => ({ 'mda.envelope': done, 'mda.running': slots.active, 'mda.pending': slots.pending, 'mda.user': slots.users }),
       onPeerBytes: (peer, id, bytes) => {
         if (peer !== 'queue') return;
         const list = streams.get(id);

@@ -22,13 +22,7 @@ export const DEFAULT_SRS_TTL_DAYS = 4;
 export const MAX_PKI_PER_LISTENER = 32;
 export const MAX_TAG_LENGTH = 31;
 
-export const MDA_LIMIT_DEFAULTS: Readonly<Record<string, number>> = {
-  'max-session': 50,
-  'max-session-per-user': 7,
-  'task-lowat': 30,
-  'task-hiwat': 50,
-  'task-release': 10,
-};
+export { MDA_LIMIT_DEFAULTS } from '../mail/mda-limit-defaults';
 
 export { MTA_LIMIT_DEFAULTS } from '../mail/mta-limit-defaults';
 
