@@ -7,7 +7,8 @@
 # Default: the full matrix: N=5000, sessions 1 20 100, sizes 1/10/100 KiB, 1 repetition.
 # Env: SHARED_BENCH (default ../shared/bench), BENCH_DIR (default /tmp/tsmtpd-bench),
 #      PEERS (default "postfix opensmtpd-shim"), WARM (default 3000: messages sent to every
-#      server before the measured runs, 0 for none).
+#      server before the measured runs, 0 for none), INTERLEAVE=1 (cell by cell, every server
+#      in turn, REPS rounds; the cells come from N, SESSIONS and SIZES, not from arguments).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 shared="${SHARED_BENCH:-$root/../shared/bench}"
@@ -79,8 +80,22 @@ fi
 
 csv="$BENCH_DIR/results/tsmtpd-$(date +%Y%m%d-%H%M%S).csv"
 mkdir -p "$BENCH_DIR/results"
-CUSTOM_TARGET=127.0.0.1:10029 CUSTOM_MAILDIR="$maildir" CUSTOM_PID="$pid" CUSTOM_NAME=tsmtpd \
+export CUSTOM_TARGET=127.0.0.1:10029 CUSTOM_MAILDIR="$maildir" CUSTOM_PID="$pid" CUSTOM_NAME=tsmtpd
+if [ "${INTERLEAVE:-0}" = 1 ]; then
+  # one cell at a time, every server in turn, REPS rounds: on a machine whose speed drifts
+  # from minute to minute, each cell's servers are measured minutes apart at most
+  for _ in $(seq "${REPS:-1}"); do
+    for s in ${SESSIONS:-1 20 100}; do
+      for z in ${SIZES:-1024 10240 102400}; do
+        for p in $peers custom; do
+          REPS=1 SESSIONS="$s" SIZES="$z" RESULTS_CSV="$csv" "$shared/run-matrix.sh" "$p"
+        done
+      done
+    done
+  done
+else
   REPS="${REPS:-1}" RESULTS_CSV="$csv" "$shared/run-matrix.sh" "$@" $peers custom
+fi
 "$shared/summarize.py" --pivot "$csv"
 echo "raw figures: $csv"
 

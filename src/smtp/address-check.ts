@@ -1,7 +1,7 @@
 /**
- * Envelope address checks smtp-server does not make: RFC 5321 length limits (local part 64,
- * domain 255, label 63, path 256), 8-bit addresses only with SMTPUTF8 (RFC 6531), valid
- * UTF-8 at that, and the RFC 5321 §4.1.2 syntax smtp-server's permissive parser lets through:
+ * Envelope address checks beyond the path's shape (address-command.ts): RFC 5321 length
+ * limits (local part 64, domain 255, label 63, path 256), 8-bit addresses only with SMTPUTF8
+ * (RFC 6531), valid UTF-8 at that, and the RFC 5321 §4.1.2 syntax a permissive parser lets through:
  * a local part is a Dot-string of atext or a whole Quoted-string (no stray quote, backslash,
  * parenthesis or comma), and each label of a domain name starts and ends with a letter or
  * digit. Returns the reply that refuses the address, or undefined.
@@ -20,8 +20,8 @@ const DOT_STRING_UTF8 = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\u{10ffff}-]+(?:\.[
 /** RFC 5321 Quoted-string: qtextSMTP or quoted-pairSMTP between two double quotes */
 const QUOTED_STRING = /^"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e])*"$/;
 const QUOTED_STRING_UTF8 = /^"(?:[\x20\x21\x23-\x5b\x5d-\x7e\u0080-\u{10ffff}]|\\[\x20-\x7e])*"$/u;
-/** a label of a domain name (smtp-server turns A-labels into U-labels, so non-ASCII letters
- * appear; the 8-bit rule above decides whether they are allowed) */
+/** a label of a domain name (with SMTPUTF8, U-labels bring non-ASCII letters; the 8-bit
+ * rule above decides whether they are allowed) */
 const LABEL = /^[A-Za-z0-9\u0080-\u{10ffff}](?:[A-Za-z0-9\u0080-\u{10ffff}-]*[A-Za-z0-9\u0080-\u{10ffff}])?$/u;
 
 function localPartValid(local: string, smtputf8: boolean): boolean {
@@ -30,7 +30,7 @@ function localPartValid(local: string, smtputf8: boolean): boolean {
 }
 
 function domainValid(domain: string): boolean {
-  if (domain.startsWith('[')) return true; // an address literal, checked by smtp-server
+  if (domain.startsWith('[')) return true; // an address literal, checked by address-command.ts
   return domain.split('.').every((l) => LABEL.test(l));
 }
 

@@ -5,7 +5,7 @@ import { esmtpParamProblem } from './mail-rcpt-filter';
 const MAIL = new Set(['SIZE', 'BODY', 'SMTPUTF8', 'RET', 'ENVID']);
 const RCPT = new Set(['NOTIFY', 'ORCPT']);
 
-test('offered parameters with valid values pass, as do lines smtp-server refuses itself', () => {
+test('offered parameters with valid values pass, as do lines address-command.ts refuses itself', () => {
   for (const l of ['MAIL FROM:<a@x.test>', 'MAIL FROM:<> SIZE=10 BODY=8BITMIME', 'MAIL FROM:<a@x.test> SMTPUTF8', 'MAIL FROM:<a@x.test> RET=HDRS ENVID=Q+2B+3Dx', 'MAIL FROM: <a@x.test>  SIZE=1', 'MAIL FROM:a@x.test FOO', 'MAIL FROM:<a@x.test']) {
     assert.equal(esmtpParamProblem(l, MAIL), undefined, l);
   }
