@@ -26,11 +26,6 @@ export { MDA_LIMIT_DEFAULTS } from '../mail/mda-limit-defaults';
 
 export { MTA_LIMIT_DEFAULTS } from '../mail/mta-limit-defaults';
 
-export const SCHEDULER_LIMIT_DEFAULTS: Readonly<Record<string, number>> = {
-  'max-inflight': 5000,
-  'max-evp-batch-size': 256,
-  'max-msg-batch-size': 1024,
-  'max-schedule': 10,
-};
+export { SCHEDULER_LIMIT_DEFAULTS } from '../mail/scheduler-limit-defaults';
 
 export const SMTP_LIMIT_KEYS = ['max-mails', 'max-rcpt'] as const;

@@ -12,8 +12,19 @@ import type { QueueToScheduler } from '../bus/msg-queue-scheduler';
 import { dispatch, type Handlers } from '../bus/schema';
 import { runWorker, type PeerChannel } from '../bus/worker-runtime';
 import { RamQueue } from './ramqueue';
+import { SCHEDULER_LIMIT_DEFAULTS } from '../mail/scheduler-limit-defaults';
 
+/** expired envelopes reported to the queue in one message */
 const BATCH = 256;
+
+/** `scheduler limit max-inflight` and `max-evp-batch-size`, the configuration's or OpenSMTPD's defaults */
+function limitsOf(config: unknown): { maxInflight: number; batch: number } {
+  const limits = (config as { limits?: Readonly<Record<string, number>> }).limits ?? {};
+  return {
+    maxInflight: limits['max-inflight'] ?? SCHEDULER_LIMIT_DEFAULTS['max-inflight']!,
+    batch: Math.max(1, limits['max-evp-batch-size'] ?? SCHEDULER_LIMIT_DEFAULTS['max-evp-batch-size']!),
+  };
+}
 
 export function main(): void {
   runWorker('scheduler', (worker) => {
@@ -29,8 +40,12 @@ export function main(): void {
       const expired = q.expired(now());
       counters.expired += expired.length;
       for (let i = 0; i < expired.length; i += BATCH) queue.send({ type: 'SCHED_EXPIRE', evpids: expired.slice(i, i + BATCH) });
+      // at most max-inflight envelopes out for delivery at once, handed out in batches
+      const { maxInflight, batch } = limitsOf(worker.config);
       for (;;) {
-        const due = q.due(now(), BATCH);
+        const room = Math.min(batch, maxInflight - q.inflight);
+        if (room <= 0) break;
+        const due = q.due(now(), room);
         if (due.length === 0) break;
         queue.send({ type: 'SCHED_DELIVER', evpids: due });
       }
@@ -51,7 +66,8 @@ export function main(): void {
         counters[m.result]++;
         const warnAfter = (worker.config as { bounceWarnInterval?: number[] }).bounceWarnInterval ?? [];
         if (q.result(m.evpid, m.result, now(), warnAfter) && queue && !queue.isClosed) queue.send({ type: 'SCHED_WARN', evpid: m.evpid });
-        arm();
+        // a slot of max-inflight is free: what waits for one goes now
+        run();
       },
       SCHED_NOW: (m) => {
         let n = 0;
@@ -62,7 +78,7 @@ export function main(): void {
       SCHED_REMOVE: (m) => {
         counters.removed += m.evpids.length;
         q.remove(m.evpids);
-        arm();
+        run();
       },
       PING: () => undefined,
       PONG: () => undefined,

@@ -94,3 +94,20 @@ test('pause envelope holds one message; a held envelope still expires; resume al
   assert.equal(q.setSuspended('all', false, 1070), 1);
   assert.deepEqual(q.due(1070, 10), ['0a1b2c3d00000002']);
 });
+
+test('the count of envelopes in flight (for scheduler limit max-inflight) follows hand-outs, results and removals', () => {
+  const q = new RamQueue();
+  for (const id of ['a', 'b', 'c', 'd']) q.add(env(id, 1000, 3600), 1000);
+  const out = q.due(1000, 3);
+  assert.equal(out.length, 3);
+  assert.equal(q.inflight, 3);
+  const [x, y, z] = out as [string, string, string];
+  q.result(x, 'ok', 1001);
+  q.result(y, 'tempfail', 1001);
+  assert.equal(q.inflight, 1);
+  q.remove(['a', 'b', 'c', 'd'].filter((id) => id !== x));
+  assert.equal(q.inflight, 0, 'removing an envelope in flight frees its slot');
+  q.result(z, 'ok', 1002);
+  assert.equal(q.inflight, 0, 'a late result of a removed envelope counts nothing');
+  assert.equal(q.counts().inflight, q.inflight);
+});

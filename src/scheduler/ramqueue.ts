@@ -49,6 +49,8 @@ export class RamQueue {
   private readonly suspended = new Set<string>();
   /** due but held: out of the next-try heap until released */
   private readonly parked = new Set<string>();
+  /** envelopes handed out and not yet answered */
+  private inflightCount = 0;
 
   private schedule(e: Entry & { gen: number }): void {
     e.gen = ++this.gen;
@@ -92,6 +94,7 @@ export class RamQueue {
         continue;
       }
       e.inflight = true;
+      this.inflightCount++;
       out.push(e.env.evpid);
     }
     return out;
@@ -110,6 +113,7 @@ export class RamQueue {
   result(evpid: string, result: 'ok' | 'tempfail' | 'permfail', now: number, warnAfter: readonly number[] = []): boolean {
     const e = this.entries.get(evpid);
     if (!e) return false;
+    if (e.inflight) this.inflightCount--;
     if (result !== 'tempfail') {
       this.entries.delete(evpid);
       this.suspended.delete(evpid);
@@ -215,10 +219,16 @@ export class RamQueue {
   /** forget envelopes (removed by the operator) */
   remove(evpids: readonly string[]): void {
     for (const evpid of evpids) {
+      if (this.entries.get(evpid)?.inflight) this.inflightCount--;
       this.entries.delete(evpid);
       this.parked.delete(evpid);
       this.suspended.delete(evpid);
     }
+  }
+
+  /** envelopes handed out for delivery and not answered yet */
+  get inflight(): number {
+    return this.inflightCount;
   }
 
   get size(): number {
