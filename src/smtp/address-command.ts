@@ -1,14 +1,14 @@
 /**
  * MAIL FROM and RCPT TO lines: the path and the ESMTP parameters, checked the way the
  * session answers them (RFC 5321 §4.1.1.2–3, §4.1.2; RFC 1870 SIZE, RFC 6152 BODY, RFC 6531
- * SMTPUTF8, RFC 3461 DSN). The parameter syntax and the extensions offered are checked first
- * (mail-rcpt-filter.ts), then the path; the address keeps the spelling the client sent
- * (A-labels stay ASCII). RFC 5321's finer address syntax and lengths are address-check.ts's,
+ * SMTPUTF8, RFC 3461 DSN). Once the path is found, the parameter syntax and the extensions
+ * offered are checked first (mail-rcpt-filter.ts), then the rest; the address keeps the
+ * spelling the client sent (A-labels stay ASCII). RFC 5321's finer address syntax and lengths are address-check.ts's,
  * asked by the session's handler.
  * Privileges: none. Peers: none. No I/O.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { esmtpParamProblem } from './mail-rcpt-filter';
+import { paramsProblem } from './mail-rcpt-filter';
 
 export interface CommandProblem {
   readonly code: number;
@@ -72,21 +72,21 @@ function addressShapeValid(address: string, kind: 'MAIL' | 'RCPT'): boolean {
  * Parses and checks a MAIL or RCPT line.
  * @param offered parameter keywords (upper case) of the extensions offered in the session
  * @param size the SIZE limit announced (0: none)
- * @param secure the session runs under TLS
  */
 export function parseAddressCommand(kind: 'MAIL' | 'RCPT', line: string, offered: ReadonlySet<string>, size: number): AddressCommand | { problem: CommandProblem } {
-  const paramProblem = esmtpParamProblem(line, offered);
-  if (paramProblem) return { problem: paramProblem };
   const bad: CommandProblem = kind === 'MAIL'
     ? { code: 501, esc: '5.1.7', text: 'Bad sender address syntax' }
     : { code: 501, esc: '5.1.3', text: 'Bad recipient address syntax' };
   const colon = line.indexOf(':');
   if (colon < 0) return { problem: bad };
-  const name = line.slice(0, colon).trim().toUpperCase().replace(/\s+/g, ' ');
-  if (name !== (kind === 'MAIL' ? 'MAIL FROM' : 'RCPT TO')) return { problem: bad };
   const words = line.slice(colon + 1).trim().split(/\s+/);
   const path = words.shift() ?? '';
   if (!/^<[^<>]*>$/.test(path)) return { problem: bad };
+  // the parameters as sent come first (syntax, offered extensions, xtext), then the rest
+  const paramProblem = paramsProblem(words, offered);
+  if (paramProblem) return { problem: paramProblem };
+  const name = line.slice(0, colon).trim().toUpperCase().replace(/\s+/g, ' ');
+  if (name !== (kind === 'MAIL' ? 'MAIL FROM' : 'RCPT TO')) return { problem: bad };
   const address = path.slice(1, -1).replace(SOURCE_ROUTE, '');
   const args: Record<string, string | true> = {};
   for (const w of words) {

@@ -1,9 +1,15 @@
 /**
- * Where a `listen on` statement binds: an address as written, `localhost`, an interface name
- * (its addresses), or `all`/`*`/`0.0.0.0`/`::` (every address), optionally one family only.
+ * Addresses of smtp's sockets: where a `listen on` statement binds (an address as written,
+ * `localhost`, an interface name (its addresses), or `all`/`*`/`0.0.0.0`/`::` (every
+ * address), optionally one family only), and a socket's address as sessions name it.
  */
 import { isIP } from 'node:net';
 import * as os from 'node:os';
+
+/** an IPv4 address as itself, not IPv4-mapped IPv6 (`::ffff:1.2.3.4`), in lower case */
+export function plainAddress(a: string | undefined): string {
+  return (a ?? '').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1').toLowerCase();
+}
 
 export function bindAddresses(on: string, family?: 'inet4' | 'inet6'): string[] {
   const want = (a: string) => !family || (family === 'inet4' ? isIP(a) === 4 : isIP(a) === 6);

@@ -52,8 +52,13 @@ function xtextProblem(key: string, value: string): ParamProblem | undefined {
  */
 export function esmtpParamProblem(line: string, offered: ReadonlySet<string>): ParamProblem | undefined {
   const parsed = split(line);
-  if (!parsed) return undefined;
-  for (const p of parsed.params) {
+  return parsed ? paramsProblem(parsed.params, offered) : undefined;
+}
+
+/** The reply refusing these parameters (the words after the path, as sent), or undefined. */
+export function paramsProblem(params: readonly string[], offered: ReadonlySet<string>): ParamProblem | undefined {
+  for (const p of params) {
+    if (p === '') continue;
     const eq = p.indexOf('=');
     const key = (eq < 0 ? p : p.slice(0, eq)).toUpperCase();
     const value = eq < 0 ? undefined : p.slice(eq + 1);

@@ -15,7 +15,7 @@ import { runWorker, type WorkerContext } from '../bus/worker-runtime';
 import { serverName } from '../util/hostname';
 import { checkAddress } from './address-check';
 import { AuthLimits } from './auth-limits';
-import { bindAddresses } from './addresses';
+import { bindAddresses, plainAddress } from './addresses';
 import { BodyChecker, MAX_HOPS } from './body';
 import { HeaderGate, newMessageId } from './header-gate';
 import { receivedHeader, tlsSummary } from './received';
@@ -125,14 +125,9 @@ const PEER_WAIT_MS = 10_000;
 type SessionPeers = PeerGate<'lka' | 'queue'>;
 setInterval(() => authLimits.prune(), 60_000).unref();
 
-/** an IPv4 address as itself, not IPv4-mapped IPv6 (`::ffff:1.2.3.4`) */
-function plainAddress(a: string): string {
-  return a.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
-}
-
-/** the client's address; `local` on the local socket (which has none) */
+/** the client's address (the session has it plain already); `local` on the local socket */
 function clientIp(s: SmtpSession): string {
-  return s.remoteAddress ? plainAddress(s.remoteAddress) : 'local';
+  return s.remoteAddress || 'local';
 }
 
 /** MAIL FROM's address ('' for the null sender or before MAIL) */
@@ -363,7 +358,7 @@ function listenerFor(worker: WorkerContext, l: ListenerView, config: SmtpConfig,
   const name = l.hostname ?? serverName();
   const byAddress = l.hostnames !== undefined ? config.tables?.find((t) => t.name === l.hostnames) : undefined;
   const nameFor = (local: string | undefined) => {
-    const addr = plainAddress(local ?? '');
+    const addr = plainAddress(local);
     const hit = byAddress?.kind === 'static' && byAddress.type === 'mapping' ? byAddress.pairs.find(([k]) => k === addr) : undefined;
     return hit ? hit[1] : name;
   };

@@ -8,6 +8,7 @@
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { plainAddress } from './addresses';
 import { readProxyHeader } from './proxy-v2';
 import { SmtpSession, type SessionOptions } from './smtp-session';
 import { verifyClient } from './tls-settings';
@@ -78,7 +79,7 @@ export class SmtpListener {
 
   private start(socket: net.Socket, remote: string | undefined): void {
     const o = this.opts;
-    const options = o.nameFor ? { ...o, name: o.nameFor((socket.localAddress ?? '').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1')) } : o;
+    const options = o.nameFor ? { ...o, name: o.nameFor(plainAddress(socket.localAddress)) } : o;
     const session = new SmtpSession(socket, options, remote, (s) => this.sessions.delete(s));
     this.sessions.add(session);
     if (o.maxClients > 0 && this.sessions.size > o.maxClients) {

@@ -16,6 +16,7 @@
 import type { Socket } from 'node:net';
 import * as tls from 'node:tls';
 import { parseAddressCommand, type AddressCommand } from './address-command';
+import { plainAddress } from './addresses';
 import { DataReader } from './data-reader';
 import { MessageBody } from './message-body';
 import { replyFor } from './replies';
@@ -77,7 +78,8 @@ export interface SessionOptions {
 
 export interface Envelope {
   mailFrom?: AddressCommand;
-  rcptTo: AddressCommand[];
+  /** recipients accepted (the handler keeps what it needs of them) */
+  rcpts: number;
   /** RET and ENVID of MAIL */
   dsn: { ret?: 'FULL' | 'HDRS'; envid?: string };
 }
@@ -86,10 +88,10 @@ type Step = 'greeting' | 'command' | 'data' | 'verdict' | 'tls' | 'closed';
 
 let sessions = 0;
 
-/** an IPv4 address as itself, not IPv4-mapped IPv6 */
-function plain(a: string | undefined): string {
-  return (a ?? '').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1').toLowerCase();
-}
+/** the MAIL parameter keywords offered, by what decides them (SIZE, DSN, AUTH) */
+const MAIL_OFFERED = new Map<string, Set<string>>();
+const RCPT_DSN: ReadonlySet<string> = new Set(['NOTIFY', 'ORCPT']);
+const NONE: ReadonlySet<string> = new Set();
 
 export class SmtpSession {
   readonly id: string;
@@ -102,7 +104,7 @@ export class SmtpSession {
   user: string | undefined;
   /** the cipher of the TLS session */
   tlsOptions: tls.CipherNameAndProtocol | undefined;
-  envelope: Envelope = { rcptTo: [], dsn: {} };
+  envelope: Envelope = { rcpts: 0, dsn: {} };
 
   private socket: Socket;
   private step: Step = 'greeting';
@@ -136,8 +138,8 @@ export class SmtpSession {
   ) {
     this.id = `${process.pid.toString(36)}${(++sessions).toString(36).padStart(6, '0')}`;
     this.socket = socket;
-    this.remoteAddress = plain(remoteAddress ?? socket.remoteAddress);
-    this.localAddress = plain(socket.localAddress);
+    this.remoteAddress = plainAddress(remoteAddress ?? socket.remoteAddress);
+    this.localAddress = plainAddress(socket.localAddress);
     if (socket instanceof tls.TLSSocket) {
       this.secure = true;
       this.tlsOptions = socket.getCipher();
@@ -412,7 +414,7 @@ export class SmtpSession {
   }
 
   private reset(): void {
-    this.envelope = { rcptTo: [], dsn: {} };
+    this.envelope = { rcpts: 0, dsn: {} };
   }
 
   private hello(name: 'EHLO' | 'HELO', line: string): void {
@@ -434,14 +436,20 @@ export class SmtpSession {
     this.answer(250, [greeting, ...features]);
   }
 
-  /** the parameter keywords of the extensions offered to this session */
-  private offered(kind: 'MAIL' | 'RCPT'): Set<string> {
+  /** the parameter keywords of the extensions offered to this session (they change only
+   * with TLS, which offers AUTH) */
+  private offered(kind: 'MAIL' | 'RCPT'): ReadonlySet<string> {
     const o = this.opts;
-    if (kind === 'RCPT') return new Set(o.dsn ? ['NOTIFY', 'ORCPT'] : []);
-    const set = new Set(['BODY', 'SMTPUTF8']);
-    if (o.size > 0) set.add('SIZE');
-    if (o.dsn) ['RET', 'ENVID'].forEach((k) => set.add(k));
-    if (o.auth && o.tls && this.secure) set.add('AUTH');
+    if (kind === 'RCPT') return o.dsn ? RCPT_DSN : NONE;
+    const key = `${o.size > 0 ? 'S' : ''}${o.dsn ? 'D' : ''}${o.auth && o.tls && this.secure ? 'A' : ''}`;
+    let set = MAIL_OFFERED.get(key);
+    if (!set) {
+      set = new Set(['BODY', 'SMTPUTF8']);
+      if (o.size > 0) set.add('SIZE');
+      if (o.dsn) ['RET', 'ENVID'].forEach((k) => set!.add(k));
+      if (key.includes('A')) set.add('AUTH');
+      MAIL_OFFERED.set(key, set);
+    }
     return set;
   }
 
@@ -478,16 +486,13 @@ export class SmtpSession {
         const r = replyFor(err);
         return this.answer(r.code, r.text);
       }
-      const key = parsed.address.toLowerCase();
-      const at = envelope.rcptTo.findIndex((r) => r.address.toLowerCase() === key);
-      if (at >= 0) envelope.rcptTo[at] = parsed;
-      else envelope.rcptTo.push(parsed);
+      envelope.rcpts++;
       this.answer(250, '2.1.5 Accepted');
     });
   }
 
   private data(): void {
-    if (this.envelope.rcptTo.length === 0) return this.answer(503, '5.5.1 Error: need RCPT command');
+    if (this.envelope.rcpts === 0) return this.answer(503, '5.5.1 Error: need RCPT command');
     this.step = 'data';
     this.reader = new DataReader(this.opts.size);
     const body = (this.body = new MessageBody());
