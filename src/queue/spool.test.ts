@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { GONE } from './spare-dirs';
 import { FLUSH_BYTES, Spool } from './spool';
 
 function spool(): Spool {
@@ -94,5 +95,62 @@ test('updates and the removal of one envelope run in the order asked: the last u
   void s.removeEnvelope(msgid, f!.evpid);
   await s.settled();
   assert.equal(JSON.parse(fs.readFileSync(path.join(dir, e!.evpid), 'utf8')).retry, 2);
-  assert.deepEqual(fs.readdirSync(dir).sort(), ['message', e!.evpid].sort(), 'no .tmp left, the removed envelope stays removed');
+  const live = fs.readdirSync(dir).filter((f) => !f.endsWith(GONE)); // a removed envelope's file is kept for reuse
+  assert.deepEqual(live.sort(), ['message', e!.evpid].sort(), 'no .tmp left, the removed envelope stays removed');
+});
+
+function messageDir(s: Spool, msgid: string): string {
+  return path.join(s.root, 'queue', msgid.slice(0, 2), msgid);
+}
+
+test('a removed message tree holds the next message: same directory inode, its files emptied and renamed, nothing of the old message left', async () => {
+  const s = spool();
+  const old = s.create();
+  s.append(old, Buffer.from(`Subject: old\r\n\r\n${'x'.repeat(5000)}\r\n`));
+  const [e1, e2] = await s.commit(old, [env, { ...env, rcpt: 'g@h', dest: 'g@h' }]);
+  const inode = fs.statSync(messageDir(s, old)).ino;
+  void s.removeEnvelope(old, e1!.evpid);
+  void s.removeEnvelope(old, e2!.evpid);
+  await s.settled();
+  assert.ok(!fs.existsSync(messageDir(s, old)), 'out of the queue');
+  assert.equal(fs.readdirSync(path.join(s.root, 'purge')).length, 1, 'one spare tree');
+
+  const next = s.create();
+  s.append(next, Buffer.from('Subject: new\r\n\r\nshort\r\n'));
+  const [n] = await s.commit(next, [{ ...env, rcpt: 'n@h', dest: 'n@h' }]);
+  const dir = messageDir(s, next);
+  assert.equal(fs.statSync(dir).ino, inode, 'the directory was reused');
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['message', n!.evpid].sort(), 'the second old envelope file is gone');
+  assert.equal(fs.readFileSync(path.join(dir, 'message'), 'latin1'), 'Subject: new\r\n\r\nshort\r\n');
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, n!.evpid), 'utf8')).dest, 'n@h');
+  assert.equal(fs.statSync(path.join(dir, 'message')).mode & 0o777, 0o600);
+  assert.deepEqual(fs.readdirSync(path.join(s.root, 'purge')), []);
+});
+
+test('a message with more envelopes than its spare tree had gets new files for the rest', async () => {
+  const s = spool();
+  const old = s.create();
+  s.append(old, Buffer.from('Subject: old\r\n\r\nx\r\n'));
+  const [e] = await s.commit(old, [env]);
+  await s.removeEnvelope(old, e!.evpid);
+  const next = s.create();
+  s.append(next, Buffer.from('Subject: three\r\n\r\nx\r\n'));
+  const stored = await s.commit(next, ['a@h', 'b@h', 'c@h'].map((r) => ({ ...env, rcpt: r, dest: r })));
+  assert.deepEqual(fs.readdirSync(messageDir(s, next)).sort(), ['message', ...stored.map((x) => x.evpid)].sort());
+  assert.deepEqual(s.load().envelopes.map((x) => x.dest).sort(), ['a@h', 'b@h', 'c@h']);
+});
+
+test('at start purge/ is emptied, and a message whose removal was cut short is deleted, not moved to corrupt/', () => {
+  const s = spool();
+  fs.mkdirSync(path.join(s.root, 'purge', 'sX'));
+  fs.writeFileSync(path.join(s.root, 'purge', 'sX', 'message'), '');
+  const dir = path.join(s.root, 'queue', 'ab', 'ab000001');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'message'), 'delivered');
+  fs.writeFileSync(path.join(dir, `ab00000100000001${GONE}`), '{}');
+  assert.deepEqual(s.open().failed, []);
+  assert.deepEqual(fs.readdirSync(path.join(s.root, 'purge')), []);
+  const { envelopes, corrupt } = s.load();
+  assert.deepEqual([envelopes, corrupt], [[], []]);
+  assert.ok(!fs.existsSync(dir));
 });

@@ -15,13 +15,17 @@
  * 0.6 ms median, 2.3 ms at the 90th percentile, holding up every session's commit meanwhile).
  * The commit's other operations (mkdir, open, write to the page cache, rename) are done at
  * once: a round trip to a pool thread and back costs two thread wake-ups, more than they do.
+ * A removed message's tree goes to purge/ and holds a later message (spare-dirs.ts): no inode
+ * is made or freed a message while the load is steady.
  * Files are 0600, directories 0700. Only the queue process touches the spool.
  */
 import { randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { ignoreMissing } from '../util/errno';
 import { fsyncAsync, writeAll } from '../util/fd-io';
+import { GONE, SpareDirs } from './spare-dirs';
 
 export const ENVELOPE_VERSION = 1;
 
@@ -38,10 +42,6 @@ export class SpoolFullError extends Error {}
 
 function hex32(): string {
   return randomInt(0, 2 ** 32).toString(16).padStart(8, '0');
-}
-
-function ignoreMissing(e: NodeJS.ErrnoException): void {
-  if (e.code !== 'ENOENT') throw e;
 }
 
 /** close descriptors, ignoring errors (what matters was fsynced, or is being thrown away) */
@@ -67,9 +67,10 @@ async function fsyncDirAsync(dir: string): Promise<void> {
   }
 }
 
-/** create `file` (it must not exist), write `text` and leave it open: its descriptor */
-function createFile(file: string, text: string): number {
-  const fd = fs.openSync(file, 'wx', 0o600);
+/** create `file` (it must not exist unless `reused`: then it is emptied first), write `text`
+ * and leave it open: its descriptor */
+function writeFile(file: string, text: string, reused: boolean): number {
+  const fd = fs.openSync(file, reused ? 'w' : 'wx', 0o600);
   try {
     writeAll(fd, Buffer.from(text));
     return fd;
@@ -92,6 +93,8 @@ interface Incoming {
   error?: unknown;
   /** the whole message, when it was written in one piece (kept for its delivery) */
   whole?: Buffer;
+  /** envelope files of a removed message in its directory (a spare tree), to be reused */
+  reuse?: string[];
 }
 
 /** Bodies of recently committed messages, so that their delivery does not read them back from
@@ -131,15 +134,18 @@ export class Spool {
   /** updates and removals of envelopes under way, and the last one asked for each envelope */
   private readonly pending = new Set<Promise<void>>();
   private readonly lastOp = new Map<string, Promise<void>>();
+  private readonly spares: SpareDirs;
 
   constructor(
     readonly root: string,
     /** refuse new messages when less than this fraction of blocks or inodes is free */
     private readonly minFree = 0.05,
-  ) {}
+  ) {
+    this.spares = new SpareDirs(path.join(root, 'purge'));
+  }
 
-  /** Create the tree and purge uncommitted messages: how many were purged, and those that
-   * could not be (they stay; the queue goes on). */
+  /** Create the tree, purge uncommitted messages and empty purge/: how many messages were
+   * purged, and the entries that could not be (they stay; the queue goes on). */
   open(): { purged: number; failed: { name: string; error: string }[] } {
     for (const d of ['incoming', 'queue', 'corrupt', 'offline', 'purge']) fs.mkdirSync(path.join(this.root, d), { recursive: true, mode: 0o700 });
     let purged = 0;
@@ -152,6 +158,7 @@ export class Spool {
         failed.push({ name, error: (e as Error).message });
       }
     }
+    failed.push(...this.spares.clear());
     return { purged, failed };
   }
 
@@ -205,8 +212,10 @@ export class Spool {
     if (m.error !== undefined) return;
     try {
       if (m.fd === undefined) {
-        fs.mkdirSync(m.dir, { mode: 0o700 });
-        m.fd = fs.openSync(path.join(m.dir, 'message'), 'wx', 0o600);
+        const spare = this.spares.take(m.dir);
+        if (spare) m.reuse = spare.gone;
+        else fs.mkdirSync(m.dir, { mode: 0o700 });
+        m.fd = fs.openSync(path.join(m.dir, 'message'), spare ? 'w' : 'wx', 0o600);
       }
       if (data.length > 0) writeAll(m.fd, data);
     } catch (e) {
@@ -237,7 +246,13 @@ export class Spool {
         used.add(evpid);
         return { version: ENVELOPE_VERSION, evpid, msgid, ctime, retry: 0, ...env } as StoredEnvelope;
       });
-      for (const e of stored) fds.push(createFile(path.join(m.dir, e.evpid), `${JSON.stringify(e)}\n`));
+      for (const e of stored) {
+        const file = path.join(m.dir, e.evpid);
+        const old = m.reuse?.pop();
+        if (old !== undefined) fs.renameSync(path.join(m.dir, old), file);
+        fds.push(writeFile(file, `${JSON.stringify(e)}\n`, old !== undefined));
+      }
+      for (const old of m.reuse?.splice(0) ?? []) fs.unlinkSync(path.join(m.dir, old));
       // the directory is complete: its entries and every file's data reach the disk together
       fds.push(fs.openSync(m.dir, 'r'));
       const synced = await Promise.allSettled(fds.map(fsyncAsync));
@@ -302,10 +317,13 @@ export class Spool {
       for (const msgid of fs.readdirSync(path.join(q, bucket))) {
         const dir = path.join(q, bucket, msgid);
         const found: StoredEnvelope[] = [];
+        let removed = false;
         for (const f of fs.readdirSync(dir)) {
           if (f === 'message') continue;
-          if (f.endsWith('.tmp')) {
-            fs.rmSync(path.join(dir, f), { force: true }); // an update that never finished
+          if (f.endsWith('.tmp') || f.endsWith(GONE)) {
+            // an update that never finished, or an envelope removed before a stop
+            fs.rmSync(path.join(dir, f), { force: true });
+            removed ||= f.endsWith(GONE);
             continue;
           }
           try {
@@ -315,6 +333,10 @@ export class Spool {
           } catch (err) {
             quarantine(path.join(dir, f), `${msgid}-${f}`, (err as Error).message);
           }
+        }
+        if (found.length === 0 && removed) {
+          fs.rmSync(dir, { recursive: true, force: true }); // delivered: its removal was cut short
+          continue;
         }
         if (found.length === 0 || !fs.existsSync(path.join(dir, 'message'))) {
           quarantine(dir, msgid, found.length === 0 ? 'no valid envelope left' : 'no message file');
@@ -399,14 +421,15 @@ export class Spool {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
+  /** The envelope file is renamed `<evpid>.gone`; when none is left, the message's tree
+   * leaves the queue in one rename (see spare-dirs.ts). */
   private async remove(msgid: string, evpid: string): Promise<void> {
     const dir = this.messageDir(msgid);
-    await fsp.unlink(path.join(dir, evpid)).catch(ignoreMissing);
+    await fsp.rename(path.join(dir, evpid), path.join(dir, `${evpid}${GONE}`)).catch(ignoreMissing);
     const left = await fsp.readdir(dir).catch(() => [] as string[]);
-    if (left.length > 0 && left.every((f) => f === 'message')) {
+    if (left.includes('message') && left.every((f) => f === 'message' || f.endsWith(GONE))) {
       this.recent.delete(msgid);
-      await fsp.unlink(path.join(dir, 'message')).catch(ignoreMissing);
-      await fsp.rmdir(dir).catch(ignoreMissing);
+      await this.spares.keep(dir, left);
     }
   }
 

@@ -18,3 +18,8 @@ export function describeError(e: unknown): string {
       return err?.message ?? String(e);
   }
 }
+
+/** rethrow `e` unless the file it is about does not exist (for `.catch` of a removal) */
+export function ignoreMissing(e: unknown): void {
+  if ((e as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') throw e;
+}
