@@ -107,7 +107,8 @@ test('a removed message tree holds the next message: same directory inode, its f
   const s = spool();
   const old = s.create();
   s.append(old, Buffer.from(`Subject: old\r\n\r\n${'x'.repeat(5000)}\r\n`));
-  const [e1, e2] = await s.commit(old, [env, { ...env, rcpt: 'g@h', dest: 'g@h' }]);
+  const long = { ...env, rcpt: 'g@h', dest: 'g@h', errorline: 'e'.repeat(300) }; // longer than the next one
+  const [e1, e2] = await s.commit(old, [long, long]);
   const inode = fs.statSync(messageDir(s, old)).ino;
   void s.removeEnvelope(old, e1!.evpid);
   void s.removeEnvelope(old, e2!.evpid);

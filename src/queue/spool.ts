@@ -67,12 +67,15 @@ async function fsyncDirAsync(dir: string): Promise<void> {
   }
 }
 
-/** create `file` (it must not exist unless `reused`: then it is emptied first), write `text`
- * and leave it open: its descriptor */
+/** Write `text` into `file` and leave it open: its descriptor. A new file must not exist; a
+ * `reused` one is written over and cut to the new length (its blocks stay allocated: no block
+ * freed and allocated again). */
 function writeFile(file: string, text: string, reused: boolean): number {
-  const fd = fs.openSync(file, reused ? 'w' : 'wx', 0o600);
+  const fd = fs.openSync(file, reused ? 'r+' : 'wx', 0o600);
   try {
-    writeAll(fd, Buffer.from(text));
+    const data = Buffer.from(text);
+    writeAll(fd, data);
+    if (reused) fs.ftruncateSync(fd, data.length);
     return fd;
   } catch (e) {
     fs.closeSync(fd);
@@ -95,6 +98,8 @@ interface Incoming {
   whole?: Buffer;
   /** envelope files of a removed message in its directory (a spare tree), to be reused */
   reuse?: string[];
+  /** the message file is a removed message's, written over: cut to the size at commit */
+  overwrite?: boolean;
 }
 
 /** Bodies of recently committed messages, so that their delivery does not read them back from
@@ -135,6 +140,8 @@ export class Spool {
   private readonly pending = new Set<Promise<void>>();
   private readonly lastOp = new Map<string, Promise<void>>();
   private readonly spares: SpareDirs;
+  /** the size of each message committed since start (a spare tree keeps a small one's blocks) */
+  private readonly sizes = new Map<string, number>();
 
   constructor(
     readonly root: string,
@@ -215,7 +222,8 @@ export class Spool {
         const spare = this.spares.take(m.dir);
         if (spare) m.reuse = spare.gone;
         else fs.mkdirSync(m.dir, { mode: 0o700 });
-        m.fd = fs.openSync(path.join(m.dir, 'message'), spare ? 'w' : 'wx', 0o600);
+        m.overwrite = spare !== undefined;
+        m.fd = fs.openSync(path.join(m.dir, 'message'), spare ? 'r+' : 'wx', 0o600);
       }
       if (data.length > 0) writeAll(m.fd, data);
     } catch (e) {
@@ -235,6 +243,7 @@ export class Spool {
     const fds: number[] = [];
     try {
       if (m.error !== undefined) throw m.error;
+      if (m.overwrite) fs.ftruncateSync(m.fd!, m.size);
       fds.push(m.fd!);
       m.fd = undefined;
       const ctime = Math.floor(Date.now() / 1000);
@@ -270,6 +279,7 @@ export class Spool {
       fs.renameSync(m.dir, path.join(bucket, msgid)); // the commit point
       await fsyncDirAsync(bucket);
       if (m.whole) this.recent.put(msgid, m.whole);
+      this.sizes.set(msgid, m.size);
       return stored;
     } catch (e) {
       closeAll(fds);
@@ -429,7 +439,9 @@ export class Spool {
     const left = await fsp.readdir(dir).catch(() => [] as string[]);
     if (left.includes('message') && left.every((f) => f === 'message' || f.endsWith(GONE))) {
       this.recent.delete(msgid);
-      await this.spares.keep(dir, left);
+      const size = this.sizes.get(msgid);
+      this.sizes.delete(msgid);
+      await this.spares.keep(dir, left, size);
     }
   }
 
