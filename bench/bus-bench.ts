@@ -78,6 +78,7 @@ function pssKiB(pid: number): number {
 
 async function memoryBench(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsmtpd-membench-'));
+  fs.chmodSync(dir, 0o755); // as root the workers run as nobody: they must reach the spool and sockets
   const conf = path.join(dir, 'smtpd.conf');
   fs.writeFileSync(conf, 'action "local" mbox\nmatch for local action "local"\n');
   const socket = path.join(dir, 'smtpd.sock');
