@@ -89,6 +89,25 @@ test('a client that closes its side after QUIT still gets every reply', async ()
   srv.close();
 });
 
+test('after QUIT the server closes at once, without waiting for the client to close its side', async () => {
+  let serverClosed!: () => void;
+  const closed = new Promise<void>((r) => (serverClosed = r));
+  const srv = await listen({ onClose: () => serverClosed() }, { commandTimeoutMs: 60_000 });
+  const sock = net.connect({ port: srv.port, host: '127.0.0.1', allowHalfOpen: true }); // never ends its side
+  let got = '';
+  sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+  sock.on('error', () => undefined);
+  sock.write('QUIT\r\n');
+  try {
+    const timer = new Promise<string>((r) => setTimeout(() => r('still open after 3 s'), 3000).unref()); // a lingering close waits 5 s
+    assert.equal(await Promise.race([closed.then(() => 'closed'), timer]), 'closed');
+    assert.match(got, /221 2\.0\.0 Bye\r\n$/);
+  } finally {
+    sock.destroy();
+    srv.close();
+  }
+});
+
 test('a refusal from a handler is the reply, with its enhanced code; any other error is 451 4.3.0', async () => {
   const srv = await listen({
     onRcptTo: (a, _s, cb) => cb(a.address.startsWith('x') ? replyError(550, '5.7.1', 'Relaying denied') : new Error('internal detail')),

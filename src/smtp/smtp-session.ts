@@ -127,6 +127,8 @@ export class SmtpSession {
   private gone = false;
   /** the client closed its side: the session ends once what it sent is answered */
   private clientEnded = false;
+  /** the client said QUIT: once 221 is out the socket is closed outright (see close) */
+  private quit = false;
 
   constructor(
     socket: Socket,
@@ -324,7 +326,11 @@ export class SmtpSession {
     this.input = undefined;
     if (this.out !== '' && this.socket.writable) this.socket.write(this.out);
     this.out = '';
-    if (!this.socket.destroyed) {
+    if (this.quit && !this.socket.destroyed) {
+      // nothing more is coming after QUIT: no wait for the client's FIN, so a client that
+      // closes with a reset (smtp-source does) costs no error (each one a captured stack)
+      this.socket.end(() => this.socket.destroy());
+    } else if (!this.socket.destroyed) {
       this.socket.end();
       this.socket.resume(); // read (and drop) what is left, so the client's FIN is seen
       setTimeout(() => this.socket.destroy(), Math.min(HALF_CLOSE_MS, this.opts.commandTimeoutMs || HALF_CLOSE_MS)).unref();
@@ -382,6 +388,7 @@ export class SmtpSession {
       case 'QUIT':
         this.send(221, '2.0.0 Bye');
         this.closeAfterFlush = true;
+        this.quit = true;
         return this.next();
       case 'HELP':
         return this.answer(214, '2.0.0 See https://tools.ietf.org/html/rfc5321 for details');
