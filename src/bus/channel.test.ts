@@ -60,6 +60,40 @@ test('many messages with backpressure all arrive, in order', async () => {
   cb.close();
 });
 
+test('message bodies large and small, between messages, arrive whole and in order (large ones leave uncopied, in a writev)', async () => {
+  const [a, b] = await socketPair(tmp());
+  const [ca, cb] = channels(a, b);
+  const got: string[] = [];
+  const bodies: Buffer[] = [];
+  cb.onBytes((id, bytes) => {
+    got.push(`bytes ${id} ${bytes.length}`);
+    bodies.push(Buffer.from(bytes));
+  });
+  const done = new Promise<void>((resolve) =>
+    cb.onMessage((m) => {
+      if (m.type === 'PING') got.push(`ping ${m.reqid}`);
+      if (m.type === 'PING' && m.reqid === 3) resolve();
+    }),
+  );
+  const big = Buffer.alloc(300 * 1024, 0x61);
+  big.write('start', 0);
+  big.write('end', big.length - 3);
+  const small = Buffer.from('a small piece');
+  ca.send({ type: 'PING', reqid: 1 });
+  ca.sendBytes(7, big);
+  ca.sendBytes(7, small);
+  ca.send({ type: 'PING', reqid: 2 });
+  ca.sendBytes(8, big.subarray(0, 20 * 1024));
+  ca.send({ type: 'PING', reqid: 3 });
+  await done;
+  assert.deepEqual(got, ['ping 1', `bytes 7 ${big.length}`, `bytes 7 ${small.length}`, 'ping 2', 'bytes 8 20480', 'ping 3']);
+  assert.ok(bodies[0]!.equals(big), 'the large body is intact');
+  assert.ok(bodies[1]!.equals(small));
+  assert.ok(bodies[2]!.equals(big.subarray(0, 20 * 1024)));
+  ca.close();
+  cb.close();
+});
+
 test('many senders waiting for a drain share one listener on the socket (no listener pile-up)', async () => {
   const [a, b] = await socketPair(tmp());
   b.pause(); // the peer does not read: the socket's buffer fills

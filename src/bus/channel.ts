@@ -7,14 +7,16 @@
  * Backpressure: `send()` returns false when the socket's buffer is full and `drained()` waits
  * for it to empty. Frames sent in one turn of the event loop leave in one write (flushed by
  * setImmediate, or at once past BATCH_BYTES): under load, one system call carries many
- * messages, and the peer reads them in one chunk. Pending frames are flushed when the process
+ * messages, and the peer reads them in one chunk; bytes of a message body from UNCOPIED_BYTES
+ * up leave as they are (the frames around them copied together, the write a writev), so a
+ * body crossing the bus is not copied in user space on its way. Pending frames are flushed when the process
  * exits. A frame that cannot be decoded is a protocol error: the channel is closed
  * and `onError` is told (a daemon worker then exits; the control worker drops that client).
  * Tracing (`-T imsg`): one log line per message in each direction.
  * Peers: any two processes of the topology, or smtpctl and the control worker.
  */
 import type { Duplex } from 'node:stream';
-import { decodeJson, encodeBytes, encodeJson, FrameReader, DEFAULT_MAX_FRAME, FRAME_BYTES } from './frame';
+import { bytesHeader, decodeJson, encodeBytes, encodeJson, FrameReader, DEFAULT_MAX_FRAME, FRAME_BYTES } from './frame';
 import type { Decoder } from './schema';
 
 export type Message = { type: string } & Record<string, unknown>;
@@ -39,6 +41,10 @@ const TRACE_MAX = 300;
 
 /** pending output is written at once when it reaches this size */
 export const BATCH_BYTES = 64 * 1024;
+
+/** raw bytes of at least this size are written from the sender's buffer, not copied into a
+ * frame (the sender never changes a buffer it has sent) */
+export const UNCOPIED_BYTES = 8 * 1024;
 
 /** channels with frames not written yet: flushed at process exit */
 const unflushed = new Set<{ flush(): void }>();
@@ -98,7 +104,9 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
   /** Send raw bytes of stream `id`, in order with the messages; false: wait for drained(). */
   sendBytes(id: number, bytes: Buffer): boolean {
     if (this.closed) throw new ChannelClosed(`channel to ${this.opts.peer} is closed`);
-    return this.enqueue(encodeBytes(id, bytes));
+    if (bytes.length < UNCOPIED_BYTES) return this.enqueue(encodeBytes(id, bytes));
+    this.enqueue(bytesHeader(id, bytes.length));
+    return this.enqueue(bytes);
   }
 
   /** a protocol error: a bad frame or an undecodable message (the channel is then closed) */
@@ -130,14 +138,38 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
     return !(this.opts.socket as Duplex & { writableNeedDrain?: boolean }).writableNeedDrain;
   }
 
-  /** write the pending frames now, in one write */
+  /** write the pending frames now, in one write (a writev when large bytes are among them) */
   flush(): void {
     if (this.out.length === 0) return;
-    const data = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
+    const out = this.out;
     this.out = [];
     this.outBytes = 0;
     unflushed.delete(this);
-    if (!this.opts.socket.destroyed) this.opts.socket.write(data);
+    const socket = this.opts.socket;
+    if (socket.destroyed) return;
+    if (out.length === 1) return void socket.write(out[0]);
+    const pieces: Buffer[] = [];
+    let run: Buffer[] = [];
+    let runBytes = 0;
+    const endRun = () => {
+      if (run.length > 0) pieces.push(run.length === 1 ? run[0]! : Buffer.concat(run, runBytes));
+      run = [];
+      runBytes = 0;
+    };
+    for (const b of out) {
+      if (b.length >= UNCOPIED_BYTES) {
+        endRun();
+        pieces.push(b);
+      } else {
+        run.push(b);
+        runBytes += b.length;
+      }
+    }
+    endRun();
+    if (pieces.length === 1) return void socket.write(pieces[0]);
+    socket.cork();
+    for (const p of pieces) socket.write(p);
+    socket.uncork();
   }
 
   /** resolves when the socket's buffer has drained; every waiter shares one 'drain' listener

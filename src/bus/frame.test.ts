@@ -1,7 +1,7 @@
 // Unit tests of framing: frames split anywhere, several in one chunk, oversized and garbage refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeJson, encodeFrame, encodeJson, FrameError, FrameReader } from './frame';
+import { bytesHeader, decodeJson, encodeBytes, encodeFrame, encodeJson, FrameError, FrameReader, FRAME_BYTES } from './frame';
 
 test('frames split at every byte boundary are reassembled', () => {
   const bytes = Buffer.concat([encodeJson({ type: 'A', n: 1 }), encodeJson({ type: 'B', s: 'é'.repeat(100) })]);
@@ -35,4 +35,23 @@ test('garbage: empty frames, unknown kinds, invalid JSON', () => {
   const [f] = new FrameReader().push(encodeFrame(1, Buffer.from('{nope')));
   assert.throws(() => decodeJson(f!), /not valid JSON/);
   assert.throws(() => new FrameReader().push(Buffer.from('GET / HTTP/1.1\r\n\r\n')), FrameError);
+});
+
+test('a bytes frame sent as its header and the buffer is the frame encodeBytes makes', () => {
+  const body = Buffer.from('x'.repeat(1000));
+  assert.ok(Buffer.concat([bytesHeader(9, body.length), body]).equals(encodeBytes(9, body)));
+});
+
+test('a large frame arriving in many chunks is reassembled whole, with the frames around it', () => {
+  const body = Buffer.alloc(200_000);
+  for (let i = 0; i < body.length; i++) body[i] = i % 251;
+  const bytes = Buffer.concat([encodeJson({ type: 'A' }), encodeBytes(5, body), encodeJson({ type: 'B' })]);
+  const r = new FrameReader();
+  const frames = [];
+  for (let off = 0; off < bytes.length; off += 6000) frames.push(...r.push(bytes.subarray(off, off + 6000)));
+  assert.equal(r.pending, 0);
+  assert.deepEqual(frames.map((f) => f.kind), [1, FRAME_BYTES, 1]);
+  assert.equal(frames[1]!.payload.readUInt32BE(0), 5);
+  assert.ok(frames[1]!.payload.subarray(4).equals(body));
+  assert.deepEqual([decodeJson(frames[0]!), decodeJson(frames[2]!)], [{ type: 'A' }, { type: 'B' }]);
 });
