@@ -17,6 +17,7 @@ import { createLogger, type Logger } from '../log/logger';
 import { deliverToMaildir, maildirPath } from '../mail/maildir';
 import { deliverToMbox } from '../mail/mbox';
 import { dropPrivileges } from '../util/privileges';
+import { joinChunks } from '../util/chunks';
 import { runCommand } from './command';
 
 type Start = Extract<ToHelper, { type: 'HELPER_START' }>;
@@ -36,7 +37,7 @@ function serve(start: Start, socket: Socket, log: Logger): void {
       return;
     }
     if (m.type === 'PONG') return;
-    const content = Buffer.concat(streams.get(m.stream) ?? []);
+    const content = joinChunks(streams.get(m.stream));
     streams.delete(m.stream);
     if (m.type === 'DELIVER_COMMAND') {
       const vars = { sender: m.sender, rcpt: m.rcpt, dest: m.dest, subAddrDelim: m.subAddrDelim, user };

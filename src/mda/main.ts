@@ -18,6 +18,7 @@ import { MDA_LIMIT_DEFAULTS } from '../mail/mda-limit-defaults';
 import { Helpers, type Outcome } from './helpers';
 import { deliverLmtp } from './lmtp';
 import { DeliverySlots } from './delivery-slots';
+import { joinChunks } from '../util/chunks';
 
 /** The part of the configuration mda receives (see parent/config-parts.ts). */
 export type MdaConfig = Pick<Config, 'mda'> & { actions: LocalAction[]; subAddrDelim?: string };
@@ -101,7 +102,7 @@ export function main(): void {
     let done = 0;
     const fromQueue = perChannel((ch: PeerChannel): Handlers<QueueToMda, void> => ({
       MDA_DELIVER: (m) => {
-        const content = Buffer.concat(streams.get(m.stream) ?? []);
+        const content = joinChunks(streams.get(m.stream));
         streams.delete(m.stream);
         const cfg = worker.config as MdaConfig;
         const action = cfg.actions.find((a) => a.name === m.envelope.action);
@@ -120,9 +121,10 @@ export function main(): void {
       stats: () => ({ 'mda.envelope': done, 'mda.running': slots.active, 'mda.pending': slots.pending, 'mda.user': slots.users }),
       onPeerBytes: (peer, id, bytes) => {
         if (peer !== 'queue') return;
+        // the bus never reuses a buffer it has handed out: the piece is kept as it is
         const list = streams.get(id);
-        if (list) list.push(Buffer.from(bytes));
-        else streams.set(id, [Buffer.from(bytes)]);
+        if (list) list.push(bytes);
+        else streams.set(id, [bytes]);
       },
       onPeerMessage: (peer, msg, ch) => {
         if (peer === 'queue') dispatch(fromQueue(ch), msg as QueueToMda);

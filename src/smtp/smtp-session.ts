@@ -326,13 +326,13 @@ export class SmtpSession {
     this.input = undefined;
     if (this.out !== '' && this.socket.writable) this.socket.write(this.out);
     this.out = '';
-    if (this.quit && !this.socket.destroyed) {
-      // nothing more is coming after QUIT: no wait for the client's FIN, so a client that
-      // closes with a reset (smtp-source does) costs no error (each one a captured stack)
-      this.socket.end(() => this.socket.destroy());
-    } else if (!this.socket.destroyed) {
-      this.socket.end();
+    if (!this.socket.destroyed) {
+      // after QUIT nothing more is coming: closed once the 221 is out, with no wait for the
+      // client's FIN (a client that then resets, as smtp-source does, costs no error object)
+      if (this.quit) this.socket.end(() => this.socket.destroy());
+      else this.socket.end();
       this.socket.resume(); // read (and drop) what is left, so the client's FIN is seen
+      // a client that reads nothing holds the 221 back: closed anyway
       setTimeout(() => this.socket.destroy(), Math.min(HALF_CLOSE_MS, this.opts.commandTimeoutMs || HALF_CLOSE_MS)).unref();
     }
   }
