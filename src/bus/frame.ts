@@ -15,27 +15,31 @@ export const DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
 
 export class FrameError extends Error {}
 
-export function encodeFrame(kind: number, payload: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(5 + payload.length);
-  out.writeUInt32BE(payload.length + 1, 0);
+/** a buffer for a frame of `kind` whose payload is `payload` bytes, its 5-byte header written */
+function frameBuffer(kind: number, payload: number, size = 5 + payload): Buffer {
+  const out = Buffer.allocUnsafe(size);
+  out.writeUInt32BE(payload + 1, 0);
   out.writeUInt8(kind, 4);
+  return out;
+}
+
+export function encodeFrame(kind: number, payload: Buffer): Buffer {
+  const out = frameBuffer(kind, payload.length);
   payload.copy(out, 5);
   return out;
 }
 
 /** The header of a raw bytes frame of stream `id` carrying `length` bytes (they follow it). */
 export function bytesHeader(id: number, length: number): Buffer {
-  const out = Buffer.allocUnsafe(9);
-  out.writeUInt32BE(length + 5, 0);
-  out.writeUInt8(FRAME_BYTES, 4);
+  const out = frameBuffer(FRAME_BYTES, 4 + length, 9);
   out.writeUInt32BE(id, 5);
   return out;
 }
 
 /** A raw bytes frame of stream `id`, in one buffer. */
 export function encodeBytes(id: number, bytes: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(9 + bytes.length);
-  bytesHeader(id, bytes.length).copy(out, 0);
+  const out = frameBuffer(FRAME_BYTES, 4 + bytes.length);
+  out.writeUInt32BE(id, 5);
   bytes.copy(out, 9);
   return out;
 }
@@ -43,10 +47,7 @@ export function encodeBytes(id: number, bytes: Buffer): Buffer {
 /** A JSON frame, the text written straight into it. */
 export function encodeJson(value: unknown): Buffer {
   const text = JSON.stringify(value);
-  const length = Buffer.byteLength(text, 'utf8');
-  const out = Buffer.allocUnsafe(5 + length);
-  out.writeUInt32BE(length + 1, 0);
-  out.writeUInt8(FRAME_JSON, 4);
+  const out = frameBuffer(FRAME_JSON, Buffer.byteLength(text, 'utf8'));
   out.write(text, 5, 'utf8');
   return out;
 }

@@ -43,13 +43,12 @@ export class DeliverySlots {
       };
       // whatever waits is held by a limit (release() starts all that fit), so a delivery that
       // fits now jumps no queue: its user is not one of those held
-      if (this.fits(user)) start();
+      if (this.fits(user, this.limits())) start();
       else this.waiting.push({ user, start });
     });
   }
 
-  private fits(user: string): boolean {
-    const { maxSessions, maxPerUser } = this.limits();
+  private fits(user: string, { maxSessions, maxPerUser }: { readonly maxSessions: number; readonly maxPerUser: number }): boolean {
     return this.running < maxSessions && (this.perUser.get(user) ?? 0) < maxPerUser;
   }
 
@@ -63,9 +62,10 @@ export class DeliverySlots {
     const left = (this.perUser.get(user) ?? 1) - 1;
     if (left > 0) this.perUser.set(user, left);
     else this.perUser.delete(user);
-    for (let i = 0; i < this.waiting.length && this.running < this.limits().maxSessions; ) {
+    const limits = this.limits();
+    for (let i = 0; i < this.waiting.length && this.running < limits.maxSessions; ) {
       const w = this.waiting[i]!;
-      if (!this.fits(w.user)) {
+      if (!this.fits(w.user, limits)) {
         i++;
         continue;
       }

@@ -10,9 +10,10 @@
  * Speed: the body is gathered in memory and written in pieces of FLUSH_BYTES (a small message
  * in one write at commit). The fsyncs go to libuv's thread pool (the parent gives the queue a
  * larger one), all of a commit's at once, so those of concurrent messages overlap and the disk
- * commits them together; so does the removal of a delivered message, whose unlinks wait on
- * the file system's journal while other commits flush it (measured on the queue's event loop:
- * 0.6 ms median, 2.3 ms at the 90th percentile, holding up every session's commit meanwhile).
+ * commits them together; so does the removal of a delivered message (renames and a readdir),
+ * whose directory operations wait while other commits' fsyncs hold the disk (unlinks measured
+ * on the queue's event loop: 0.6 ms median, 2.3 ms at the 90th percentile, holding up every
+ * session's commit meanwhile).
  * The commit's other operations (mkdir, open, write to the page cache, rename) are done at
  * once: a round trip to a pool thread and back costs two thread wake-ups, more than they do.
  * A removed message's tree goes to purge/ and holds a later message (spare-dirs.ts): no inode
