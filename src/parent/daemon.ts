@@ -25,7 +25,6 @@ import type { DaemonOptions } from './options';
 import { socketPair } from '../util/socketpair';
 import { checkSystemPassword } from './system-auth';
 import { DeliveryHelpers } from './helpers';
-import { deliveryPriority } from './priority';
 
 export const CRASH_LIMIT = 5;
 export const CRASH_WINDOW_MS = 60_000;
@@ -125,7 +124,6 @@ export class Daemon {
     });
     w.child = child;
     w.ready = false;
-    if (name === 'mda' || name === 'mta') deliveryPriority(child.pid, this.deps.log);
     child.on('message', (raw) => this.onMessage(w, child, raw));
     child.on('exit', (code, signal) => this.onExit(w, child, code, signal));
     child.on('error', (e) => this.deps.log.error({ event: 'worker-error', name }, e.message));

@@ -13,7 +13,6 @@ import { BUS_VERSION } from '../bus/version';
 import type { Logger } from '../log/logger';
 import type { Table } from '../parse/config';
 import { socketPair } from '../util/socketpair';
-import { deliveryPriority } from './priority';
 import { isLoginName, lookupUserCached } from '../util/users';
 
 export type HelperOpen = { ok: true; socket: Socket } | { ok: false; result: 'tempfail' | 'permfail'; text: string };
@@ -89,7 +88,6 @@ export class DeliveryHelpers {
     const [forMda, forHelper] = await socketPair(this.deps.busDir());
     const child = fork(this.deps.workerEntry, ['deliver'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...this.deps.execArgv] });
     this.children.add(child);
-    deliveryPriority(child.pid, this.deps.log);
     child.on('exit', (code, signal) => {
       this.children.delete(child);
       if (code !== 0 && signal !== 'SIGTERM') this.deps.log.warn({ event: 'helper-died', user: user.name, code, signal });
