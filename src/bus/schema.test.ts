@@ -227,12 +227,15 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   QueueToMda: [
     { type: 'PING', reqid: 5 },
     { type: 'PONG', re: 5, pid: 12, name: 'queue' },
-    { type: 'MDA_DELIVER', stream: 3, envelope: { evpid: '0a1b2c3d00000001', action: 'local', dest: 'a@b', rcpt: 'a@b', sender: '' } },
-    { type: 'MDA_DELIVER', stream: 3, envelope: { evpid: '0a1b2c3d00000002', action: 'local', dest: 'a@b', rcpt: 'a@b', sender: 's@x', via: { kind: 'file', value: '/home/a/saved', user: 'a' } } },
+    { type: 'MDA_DELIVER', envelope: { evpid: '0a1b2c3d00000001', action: 'local', dest: 'a@b', rcpt: 'a@b', sender: '' } },
+    { type: 'MDA_DELIVER', envelope: { evpid: '0a1b2c3d00000002', action: 'local', dest: 'a@b', rcpt: 'a@b', sender: 's@x', via: { kind: 'file', value: '/home/a/saved', user: 'a' } } },
+    { type: 'MDA_CONTENT', evpid: '0a1b2c3d00000001', stream: 3 },
+    { type: 'MDA_NO_CONTENT', evpid: '0a1b2c3d00000001', text: '451 4.3.0 cannot read the message: ENOENT' },
   ],
   MdaToQueue: [
     { type: 'PING', reqid: 5 },
     { type: 'PONG', re: 5, pid: 12, name: 'mda' },
+    { type: 'MDA_FETCH', evpid: '0a1b2c3d00000001' },
     { type: 'MDA_RESULT', evpid: '0a1b2c3d00000001', result: 'ok', text: 'delivered' },
   ],
   QueueToMta: [

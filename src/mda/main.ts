@@ -1,6 +1,7 @@
 /**
- * mda: local delivery coordination. Receives a message and its envelope from the queue and
- * hands it to the delivery helper of the recipient user, which writes it as that user (maildir,
+ * mda: local delivery coordination. Receives envelopes from the queue, asks it for each
+ * message when its delivery can start (content-fetch.ts, delivery-slots.ts), and hands the
+ * message to the delivery helper of the recipient user, which writes it as that user (maildir,
  * mbox) or runs the action's mda command as that user; LMTP actions are delivered by mda
  * itself, to the action's server (lmtp.ts).
  * Privileges: runs as the daemon user (_smtpd). Peers: control, queue, lka; the parent starts
@@ -18,7 +19,7 @@ import { MDA_LIMIT_DEFAULTS } from '../mail/mda-limit-defaults';
 import { Helpers, type Outcome } from './helpers';
 import { deliverLmtp } from './lmtp';
 import { DeliverySlots } from './delivery-slots';
-import { joinChunks } from '../util/chunks';
+import { ContentFetcher } from './content-fetch';
 
 /** The part of the configuration mda receives (see parent/config-parts.ts). */
 export type MdaConfig = Pick<Config, 'mda'> & { actions: LocalAction[]; subAddrDelim?: string };
@@ -94,37 +95,57 @@ async function deliver(worker: WorkerContext, helpers: Helpers, action: LocalAct
 
 export function main(): void {
   runWorker('mda', (worker) => {
-    const streams = new Map<number, Buffer[]>();
     const helpers = new Helpers(worker);
     /** deliveries at once, in all and per user */
     const slots = new DeliverySlots(() => sessionLimits(worker.config as MdaConfig));
+    /** the messages asked of the queue, one fetcher per queue channel */
+    const fetchers = new WeakMap<PeerChannel, ContentFetcher>();
+    let current: ContentFetcher | undefined;
     /** deliveries done (smtpctl show stats) */
     let done = 0;
-    const fromQueue = perChannel((ch: PeerChannel): Handlers<QueueToMda, void> => ({
-      MDA_DELIVER: (m) => {
-        const content = joinChunks(streams.get(m.stream));
-        streams.delete(m.stream);
-        const cfg = worker.config as MdaConfig;
-        const action = cfg.actions.find((a) => a.name === m.envelope.action);
-        const user = deliveryUser(action, m.envelope, cfg.subAddrDelim ?? '+');
-        void slots.run(user, () => deliver(worker, helpers, action, m.envelope, content)).then((r) => {
-          done++;
-          const ev = r.result === 'ok' ? 'delivered' : r.result === 'tempfail' ? 'deferred' : 'failed';
-          worker.log.info({ event: ev, evpid: m.envelope.evpid, rcpt: m.envelope.rcpt, dest: m.envelope.dest, result: r.text });
-          if (!ch.isClosed) ch.send({ type: 'MDA_RESULT', evpid: m.envelope.evpid, result: r.result, text: r.text });
-        });
-      },
-      PING: () => undefined,
-      PONG: () => undefined,
-    }));
+    const fetcherOf = (ch: PeerChannel): ContentFetcher => {
+      let f = fetchers.get(ch);
+      if (!f) {
+        // at most max-session messages ahead of their slot, besides the deliveries running
+        const made = new ContentFetcher((evpid) => ch.send({ type: 'MDA_FETCH', evpid }), () => sessionLimits(worker.config as MdaConfig).maxSessions);
+        ch.onClose(() => made.close());
+        fetchers.set(ch, (f = made));
+      }
+      return f;
+    };
+    const fromQueue = perChannel((ch: PeerChannel): Handlers<QueueToMda, void> => {
+      const fetcher = fetcherOf(ch);
+      return {
+        MDA_DELIVER: (m) => {
+          const cfg = worker.config as MdaConfig;
+          const action = cfg.actions.find((a) => a.name === m.envelope.action);
+          const user = deliveryUser(action, m.envelope, cfg.subAddrDelim ?? '+');
+          // the message is asked for when the delivery has its slot, or a little before
+          fetcher.announce(m.envelope.evpid);
+          const run = async (): Promise<Outcome> => {
+            const got = await fetcher.take(m.envelope.evpid);
+            return 'content' in got ? deliver(worker, helpers, action, m.envelope, got.content) : { result: 'tempfail', text: got.text };
+          };
+          void slots.run(user, run).then((r) => {
+            done++;
+            const ev = r.result === 'ok' ? 'delivered' : r.result === 'tempfail' ? 'deferred' : 'failed';
+            worker.log.info({ event: ev, evpid: m.envelope.evpid, rcpt: m.envelope.rcpt, dest: m.envelope.dest, result: r.text });
+            if (!ch.isClosed) ch.send({ type: 'MDA_RESULT', evpid: m.envelope.evpid, result: r.result, text: r.text });
+          });
+        },
+        MDA_CONTENT: (m) => fetcher.content(m.evpid, m.stream),
+        MDA_NO_CONTENT: (m) => fetcher.noContent(m.evpid, m.text),
+        PING: () => undefined,
+        PONG: () => undefined,
+      };
+    });
     return {
       stats: () => ({ 'mda.envelope': done, 'mda.running': slots.active, 'mda.pending': slots.pending, 'mda.user': slots.users }),
+      onPeer: (peer, ch) => {
+        if (peer === 'queue') current = fetcherOf(ch);
+      },
       onPeerBytes: (peer, id, bytes) => {
-        if (peer !== 'queue') return;
-        // the bus never reuses a buffer it has handed out: the piece is kept as it is
-        const list = streams.get(id);
-        if (list) list.push(bytes);
-        else streams.set(id, [bytes]);
+        if (peer === 'queue') current?.bytes(id, bytes);
       },
       onPeerMessage: (peer, msg, ch) => {
         if (peer === 'queue') dispatch(fromQueue(ch), msg as QueueToMda);

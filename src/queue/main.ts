@@ -94,6 +94,12 @@ class Deliveries {
     const agent = this.agents[type];
     const ch = agent.take(evpid);
     if (!ch) return;
+    if (type === 'mda') {
+      // mda asks for the message once the delivery has a slot (MDA_FETCH, see fetch)
+      const via = e.via as DeliveryEnvelope['via'];
+      ch.send({ type: 'MDA_DELIVER', envelope: { evpid, action: String(e.action), dest: String(e.dest), rcpt: String(e.rcpt), sender: String(e.sender), ...(via ? { via } : {}) } });
+      return;
+    }
     this.spool.readMessage(e.msgid).then(
       (content) => {
         if (ch.isClosed) {
@@ -101,17 +107,35 @@ class Deliveries {
           agent.requeue(evpid);
           return;
         }
-        const stream = (this.stream = (this.stream + 1) >>> 0);
-        for (let off = 0; off < content.length; off += STREAM_CHUNK) ch.sendBytes(stream, content.subarray(off, off + STREAM_CHUNK));
-        if (type === 'mta') {
-          const dsn = e.dsn as RelayEnvelope['dsn'];
-          ch.send({ type: 'MTA_DELIVER', stream, envelope: { evpid, msgid: e.msgid, action: String(e.action), dest: String(e.dest), rcpt: String(e.rcpt), sender: String(e.sender), ...(dsn ? { dsn } : {}) } });
-          return;
-        }
-        const via = e.via as DeliveryEnvelope['via'];
-        ch.send({ type: 'MDA_DELIVER', stream, envelope: { evpid, action: String(e.action), dest: String(e.dest), rcpt: String(e.rcpt), sender: String(e.sender), ...(via ? { via } : {}) } });
+        const stream = this.sendContent(ch, content);
+        const dsn = e.dsn as RelayEnvelope['dsn'];
+        ch.send({ type: 'MTA_DELIVER', stream, envelope: { evpid, msgid: e.msgid, action: String(e.action), dest: String(e.dest), rcpt: String(e.rcpt), sender: String(e.sender), ...(dsn ? { dsn } : {}) } });
       },
       (err: Error) => this.finish(evpid, 'tempfail', `451 4.3.0 cannot read the message: ${err.message}`),
+    );
+  }
+
+  /** the message as byte frames on a new stream: its number */
+  private sendContent(ch: PeerChannel, content: Buffer): number {
+    const stream = (this.stream = (this.stream + 1) >>> 0);
+    for (let off = 0; off < content.length; off += STREAM_CHUNK) ch.sendBytes(stream, content.subarray(off, off + STREAM_CHUNK));
+    return stream;
+  }
+
+  /** MDA_FETCH: the message of an envelope handed to mda, now that its delivery has a slot */
+  fetch(ch: PeerChannel, evpid: string): void {
+    const e = this.envelopes.get(evpid);
+    if (!e || !this.agents.mda.inflight.has(evpid)) {
+      ch.send({ type: 'MDA_NO_CONTENT', evpid, text: '451 4.3.0 this envelope is not out for local delivery' });
+      return;
+    }
+    this.spool.readMessage(e.msgid).then(
+      (content) => {
+        if (!ch.isClosed) ch.send({ type: 'MDA_CONTENT', evpid, stream: this.sendContent(ch, content) });
+      },
+      (err: Error) => {
+        if (!ch.isClosed) ch.send({ type: 'MDA_NO_CONTENT', evpid, text: `451 4.3.0 cannot read the message: ${err.message}` });
+      },
     );
   }
 
@@ -351,6 +375,7 @@ export function main(): void {
         } else if (peer === 'mda') {
           const m = msg as MdaToQueue;
           if (m.type === 'MDA_RESULT') deliveries.finish(m.evpid, m.result, m.text);
+          else if (m.type === 'MDA_FETCH') deliveries.fetch(ch, m.evpid);
         } else if (peer === 'mta') {
           const m = msg as MtaToQueue;
           if (m.type === 'MTA_RESULT') deliveries.finish(m.evpid, m.result, m.text, m.dsnPassed === true);
