@@ -241,7 +241,9 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   QueueToMta: [
     { type: 'PING', reqid: 5 },
     { type: 'PONG', re: 5, pid: 12, name: 'queue' },
-    { type: 'MTA_DELIVER', stream: 4, envelope: { evpid: '0a1b2c3d00000001', msgid: '0a1b2c3d', action: 'relay', dest: 'a@remote.test', rcpt: 'b@here.test', sender: 's@x' } },
+    { type: 'MTA_DELIVER', envelope: { evpid: '0a1b2c3d00000001', msgid: '0a1b2c3d', action: 'relay', dest: 'a@remote.test', rcpt: 'b@here.test', sender: 's@x' } },
+    { type: 'MTA_CONTENT', evpid: '0a1b2c3d00000001', stream: 4 },
+    { type: 'MTA_NO_CONTENT', evpid: '0a1b2c3d00000001', text: '451 4.3.0 this envelope is not out for relaying' },
   ],
   MtaToQueue: [
     { type: 'PING', reqid: 5 },
@@ -249,6 +251,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { type: 'MTA_RESULT', evpid: '0a1b2c3d00000001', result: 'tempfail', text: '421 4.4.2 mx.remote.test: timeout' },
     { type: 'MTA_RESULT', evpid: '0a1b2c3d00000001', result: 'ok', text: '250 ok', dsnPassed: true },
     { type: 'MTA_SCHEDULE', evpids: ['0a1b2c3d00000002', '0a1b2c3d00000003'] },
+    { type: 'MTA_FETCH', evpid: '0a1b2c3d00000001' },
   ],
   MtaToLka: [
     { type: 'PING', reqid: 5 },

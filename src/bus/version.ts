@@ -2,7 +2,7 @@
  * BUS_VERSION: bumped with any change to a message type. smtpctl and the control worker compare
  * it first, so a client of another version gets a clear refusal instead of garbage.
  */
-export const BUS_VERSION = 27;
+export const BUS_VERSION = 28;
 
 /** The bus version a parent's start message carries, if it is not ours: the process was
  * started from an installed tsmtpd that differs from the running parent's (the files were

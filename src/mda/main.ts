@@ -1,6 +1,6 @@
 /**
  * mda: local delivery coordination. Receives envelopes from the queue, asks it for each
- * message when its delivery can start (content-fetch.ts, delivery-slots.ts), and hands the
+ * message when its delivery can start (bus/content-fetch.ts, delivery-slots.ts), and hands the
  * message to the delivery helper of the recipient user, which writes it as that user (maildir,
  * mbox) or runs the action's mda command as that user; LMTP actions are delivered by mda
  * itself, to the action's server (lmtp.ts).
@@ -19,7 +19,7 @@ import { MDA_LIMIT_DEFAULTS } from '../mail/mda-limit-defaults';
 import { Helpers, type Outcome } from './helpers';
 import { deliverLmtp } from './lmtp';
 import { DeliverySlots } from './delivery-slots';
-import { ContentFetcher } from './content-fetch';
+import { ContentFetcher, QueueFetchers } from '../bus/content-fetch';
 
 /** The part of the configuration mda receives (see parent/config-parts.ts). */
 export type MdaConfig = Pick<Config, 'mda'> & { actions: LocalAction[]; subAddrDelim?: string };
@@ -98,23 +98,15 @@ export function main(): void {
     const helpers = new Helpers(worker);
     /** deliveries at once, in all and per user */
     const slots = new DeliverySlots(() => sessionLimits(worker.config as MdaConfig));
-    /** the messages asked of the queue, one fetcher per queue channel */
-    const fetchers = new WeakMap<PeerChannel, ContentFetcher>();
-    let current: ContentFetcher | undefined;
+    /** the messages asked of the queue, one fetcher per queue channel: at most max-session
+     * messages ahead of their slot, besides the deliveries running */
+    const fetchers = new QueueFetchers<PeerChannel>(
+      (ch) => new ContentFetcher((evpid) => ch.send({ type: 'MDA_FETCH', evpid }), () => sessionLimits(worker.config as MdaConfig).maxSessions),
+    );
     /** deliveries done (smtpctl show stats) */
     let done = 0;
-    const fetcherOf = (ch: PeerChannel): ContentFetcher => {
-      let f = fetchers.get(ch);
-      if (!f) {
-        // at most max-session messages ahead of their slot, besides the deliveries running
-        const made = new ContentFetcher((evpid) => ch.send({ type: 'MDA_FETCH', evpid }), () => sessionLimits(worker.config as MdaConfig).maxSessions);
-        ch.onClose(() => made.close());
-        fetchers.set(ch, (f = made));
-      }
-      return f;
-    };
     const fromQueue = perChannel((ch: PeerChannel): Handlers<QueueToMda, void> => {
-      const fetcher = fetcherOf(ch);
+      const fetcher = fetchers.of(ch);
       return {
         MDA_DELIVER: (m) => {
           const cfg = worker.config as MdaConfig;
@@ -142,10 +134,10 @@ export function main(): void {
     return {
       stats: () => ({ 'mda.envelope': done, 'mda.running': slots.active, 'mda.pending': slots.pending, 'mda.user': slots.users }),
       onPeer: (peer, ch) => {
-        if (peer === 'queue') current = fetcherOf(ch);
+        if (peer === 'queue') fetchers.connected(ch);
       },
       onPeerBytes: (peer, id, bytes) => {
-        if (peer === 'queue') current?.bytes(id, bytes);
+        if (peer === 'queue') fetchers.current?.bytes(id, bytes);
       },
       onPeerMessage: (peer, msg, ch) => {
         if (peer === 'queue') dispatch(fromQueue(ch), msg as QueueToMda);

@@ -1,7 +1,9 @@
 /**
- * mta: outbound SMTP. The queue hands it relay envelopes (with the message); those of one
- * message for one domain and one action that arrive together go in one transaction
- * (relay.ts delivers them); each recipient's outcome goes back to the queue, and the
+ * mta: outbound SMTP. The queue hands it relay envelopes; those of one message for one domain
+ * and one action that arrive together go in one transaction (relay.ts delivers them, asking
+ * the queue for the message once it has a connection for it: bus/content-fetch.ts, so a
+ * backlog of outbound mail holds envelopes, not messages); each recipient's outcome goes back
+ * to the queue, and the
  * envelopes of a domain's holdq when the domain works again. smtpctl's view of outbound
  * delivery (show hosts, hoststats, relays, routes, mta paused) and its commands (resume route,
  * pause/resume mta from/for) are answered here.
@@ -11,14 +13,16 @@
  */
 import type { QueueToMta } from '../bus/msg-queue-mta';
 import type { ControlToMta } from '../bus/msg-control-mta';
-import { runWorker } from '../bus/worker-runtime';
+import { ContentFetcher, QueueFetchers } from '../bus/content-fetch';
+import { runWorker, type PeerChannel } from '../bus/worker-runtime';
 import type { Outcome } from './smtp-client';
 import { Relay, domainOf, type Job } from './relay';
 
 export function main(): void {
   runWorker('mta', (worker) => {
     const relay = new Relay(worker);
-    const streams = new Map<number, Buffer[]>();
+    /** the messages asked of the queue, one fetcher per queue channel, none ahead of time */
+    const fetchers = new QueueFetchers<PeerChannel>((ch) => new ContentFetcher((evpid) => ch.send({ type: 'MTA_FETCH', evpid }), () => 0));
     /** jobs handed over in this turn of the event loop, grouped before they are sent */
     let batch: Job[] = [];
     const flush = () => {
@@ -58,14 +62,12 @@ export function main(): void {
     return {
       beforeDrop: () => relay.loadCas(),
       onShutdown: () => relay.pool.closeAll(),
-      onPeer: (peer) => {
+      onPeer: (peer, ch) => {
         if (peer === 'lka') relay.lkaConnected();
+        if (peer === 'queue') fetchers.connected(ch);
       },
       onPeerBytes: (peer, id, bytes) => {
-        if (peer !== 'queue') return;
-        const list = streams.get(id);
-        if (list) list.push(bytes);
-        else streams.set(id, [bytes]);
+        if (peer === 'queue') fetchers.current?.bytes(id, bytes);
       },
       onPeerMessage: (peer, msg, ch) => {
         if (peer === 'control') {
@@ -88,11 +90,12 @@ export function main(): void {
         }
         if (peer !== 'queue') return;
         const m = msg as QueueToMta;
+        if (m.type === 'MTA_CONTENT') return fetchers.of(ch).content(m.evpid, m.stream);
+        if (m.type === 'MTA_NO_CONTENT') return fetchers.of(ch).noContent(m.evpid, m.text);
         if (m.type !== 'MTA_DELIVER') return;
-        const content = Buffer.concat(streams.get(m.stream) ?? []);
-        streams.delete(m.stream);
         if (batch.length === 0) setImmediate(flush);
-        batch.push({ ch, envelope: m.envelope, content });
+        const fetcher = fetchers.of(ch);
+        batch.push({ ch, envelope: m.envelope, message: () => fetcher.take(m.envelope.evpid) });
       },
     };
   });

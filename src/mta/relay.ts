@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { Ca, Config, Pki, RelayAction, Table } from '../parse/config';
 import { tableList, tableMap, tableValue } from './relay-tables';
+import type { Fetched } from '../bus/content-fetch';
 import type { RelayEnvelope } from '../bus/msg-queue-mta';
 import type { LkaToMta } from '../bus/msg-mta-lka';
 import type { PeerChannel, WorkerContext } from '../bus/worker-runtime';
@@ -61,7 +62,8 @@ function isLocal(address: string, own: ReadonlySet<string>): boolean {
 export interface Job {
   readonly ch: PeerChannel;
   readonly envelope: RelayEnvelope;
-  readonly content: Buffer;
+  /** asks the queue for the message (once a connection is there for it) */
+  readonly message: () => Promise<Fetched>;
 }
 
 /** the source of a delivery from an action without `src` (as show routes prints it) */
@@ -241,7 +243,13 @@ export class Relay {
     const tlsExtra = this.tlsExtra(action);
     const origin = { helo, ...(localAddress ? { localAddress } : {}), ...(heloSrc ? { heloSrc } : {}), ...(tlsExtra ? { tlsExtra } : {}) };
     const ca = action.ca !== undefined ? this.cas.get(action.ca) : undefined;
-    const tx = { sender: action.mailFrom ?? this.srsSender(action, first), rcpts: jobs.map((j) => j.envelope.dest), content: jobs[0]!.content, dsn: jobs.map((j) => j.envelope.dsn) };
+    const head = { sender: action.mailFrom ?? this.srsSender(action, first), rcpts: jobs.map((j) => j.envelope.dest), dsn: jobs.map((j) => j.envelope.dsn) };
+    // the envelopes of a group are of one message: the first one's is asked for, once
+    let asked: Promise<Fetched> | undefined;
+    const tx = async (): Promise<Transaction | string> => {
+      const got = await (asked ??= jobs[0]!.message());
+      return 'content' in got ? { ...head, content: got.content } : got.text;
+    };
     let peers: Peer[];
     if (smarthost !== undefined) {
       const made = urls.map((u) => this.smarthostPeer(u, action, { ...origin, timeoutMs, ...(ca ? { ca } : {}) }));
@@ -305,7 +313,7 @@ export class Relay {
   }
 
   /** the transaction with the first of `peers` that takes it */
-  private async transfer(peers: readonly Peer[], tx: Transaction, relay: string, domain: string, all: (o: Outcome) => Outcome[]): Promise<Outcome[]> {
+  private async transfer(peers: readonly Peer[], message: () => Promise<Transaction | string>, relay: string, domain: string, all: (o: Outcome) => Outcome[]): Promise<Outcome[]> {
     let last = `421 4.4.1 ${domain}: no server to try`;
     for (const peer of peers) {
       const disabled = this.book.disabled(peer.address, peer.name);
@@ -319,6 +327,11 @@ export class Relay {
       // the next, and with none left, a new connection
       let got = await this.slot(peer, keys, domain);
       while (typeof got === 'object') {
+        const tx = await message();
+        if (typeof tx === 'string') {
+          this.pool.give(got);
+          return all({ result: 'tempfail', text: tx });
+        }
         const r = await got.transaction(tx);
         if (!r.stale) {
           this.pool.give(got);
@@ -345,6 +358,11 @@ export class Relay {
         this.limiter.release(keys);
         this.book.closed(peer.address, peer.name, relay, true);
       });
+      const tx = await message();
+      if (typeof tx === 'string') {
+        this.pool.give(session);
+        return all({ result: 'tempfail', text: tx });
+      }
       const r = await session.transaction(tx);
       this.pool.give(session);
       return r.outcomes;

@@ -39,11 +39,6 @@ export class Agent {
     return ch;
   }
 
-  /** the channel went away before `evpid` could be handed over: it waits for the next one */
-  requeue(evpid: string): void {
-    if (this.inflight.delete(evpid)) this.waiting.push(evpid);
-  }
-
   done(evpid: string): void {
     this.inflight.delete(evpid);
   }

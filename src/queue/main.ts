@@ -94,47 +94,35 @@ class Deliveries {
     const agent = this.agents[type];
     const ch = agent.take(evpid);
     if (!ch) return;
+    // the agent asks for the message when it can start the delivery (MDA_FETCH, MTA_FETCH)
     if (type === 'mda') {
-      // mda asks for the message once the delivery has a slot (MDA_FETCH, see fetch)
       const via = e.via as DeliveryEnvelope['via'];
       ch.send({ type: 'MDA_DELIVER', envelope: { evpid, action: String(e.action), dest: String(e.dest), rcpt: String(e.rcpt), sender: String(e.sender), ...(via ? { via } : {}) } });
-      return;
+    } else {
+      const dsn = e.dsn as RelayEnvelope['dsn'];
+      ch.send({ type: 'MTA_DELIVER', envelope: { evpid, msgid: e.msgid, action: String(e.action), dest: String(e.dest), rcpt: String(e.rcpt), sender: String(e.sender), ...(dsn ? { dsn } : {}) } });
     }
-    this.spool.readMessage(e.msgid).then(
-      (content) => {
-        if (ch.isClosed) {
-          // the agent went away while the message was read: retried with the others it had
-          agent.requeue(evpid);
-          return;
-        }
-        const stream = this.sendContent(ch, content);
-        const dsn = e.dsn as RelayEnvelope['dsn'];
-        ch.send({ type: 'MTA_DELIVER', stream, envelope: { evpid, msgid: e.msgid, action: String(e.action), dest: String(e.dest), rcpt: String(e.rcpt), sender: String(e.sender), ...(dsn ? { dsn } : {}) } });
-      },
-      (err: Error) => this.finish(evpid, 'tempfail', `451 4.3.0 cannot read the message: ${err.message}`),
-    );
   }
 
-  /** the message as byte frames on a new stream: its number */
-  private sendContent(ch: PeerChannel, content: Buffer): number {
-    const stream = (this.stream = (this.stream + 1) >>> 0);
-    for (let off = 0; off < content.length; off += STREAM_CHUNK) ch.sendBytes(stream, content.subarray(off, off + STREAM_CHUNK));
-    return stream;
-  }
-
-  /** MDA_FETCH: the message of an envelope handed to mda, now that its delivery has a slot */
-  fetch(ch: PeerChannel, evpid: string): void {
+  /** MDA_FETCH, MTA_FETCH: the message of an envelope handed to that agent, now that it can
+   * start the delivery: the bytes and MDA_CONTENT / MTA_CONTENT, or why not */
+  fetch(ch: PeerChannel, agent: 'mda' | 'mta', evpid: string): void {
+    const fail = (text: string): void => {
+      if (agent === 'mda') ch.send({ type: 'MDA_NO_CONTENT', evpid, text });
+      else ch.send({ type: 'MTA_NO_CONTENT', evpid, text });
+    };
     const e = this.envelopes.get(evpid);
-    if (!e || !this.agents.mda.inflight.has(evpid)) {
-      ch.send({ type: 'MDA_NO_CONTENT', evpid, text: '451 4.3.0 this envelope is not out for local delivery' });
-      return;
-    }
+    if (!e || !this.agents[agent].inflight.has(evpid)) return fail(`451 4.3.0 this envelope is not out for ${agent === 'mda' ? 'local delivery' : 'relaying'}`);
     this.spool.readMessage(e.msgid).then(
       (content) => {
-        if (!ch.isClosed) ch.send({ type: 'MDA_CONTENT', evpid, stream: this.sendContent(ch, content) });
+        if (ch.isClosed) return;
+        const stream = (this.stream = (this.stream + 1) >>> 0);
+        for (let off = 0; off < content.length; off += STREAM_CHUNK) ch.sendBytes(stream, content.subarray(off, off + STREAM_CHUNK));
+        if (agent === 'mda') ch.send({ type: 'MDA_CONTENT', evpid, stream });
+        else ch.send({ type: 'MTA_CONTENT', evpid, stream });
       },
       (err: Error) => {
-        if (!ch.isClosed) ch.send({ type: 'MDA_NO_CONTENT', evpid, text: `451 4.3.0 cannot read the message: ${err.message}` });
+        if (!ch.isClosed) fail(`451 4.3.0 cannot read the message: ${err.message}`);
       },
     );
   }
@@ -375,10 +363,11 @@ export function main(): void {
         } else if (peer === 'mda') {
           const m = msg as MdaToQueue;
           if (m.type === 'MDA_RESULT') deliveries.finish(m.evpid, m.result, m.text);
-          else if (m.type === 'MDA_FETCH') deliveries.fetch(ch, m.evpid);
+          else if (m.type === 'MDA_FETCH') deliveries.fetch(ch, 'mda', m.evpid);
         } else if (peer === 'mta') {
           const m = msg as MtaToQueue;
           if (m.type === 'MTA_RESULT') deliveries.finish(m.evpid, m.result, m.text, m.dsnPassed === true);
+          else if (m.type === 'MTA_FETCH') deliveries.fetch(ch, 'mta', m.evpid);
           else if (m.type === 'MTA_SCHEDULE' && deliveries.scheduler && !deliveries.scheduler.isClosed) deliveries.scheduler.send({ type: 'SCHED_NOW', evpids: m.evpids });
         }
       },

@@ -1,14 +1,15 @@
 /**
- * The messages mda asks the queue for. The queue hands mda envelopes only; mda asks for the
- * message of a delivery once it has a slot (delivery-slots.ts), or before, for at most
- * `window` deliveries that have none yet, in the order they came (those are likely the next to
- * start: their message is there when the slot is). A backlog of deliveries therefore holds
- * envelopes, not messages: it cannot fill mda's memory, or the queue's, which reads each
- * message when it is asked for it. One per queue channel: when the channel closes, every
- * delivery still waiting for its message gets a temporary failure (the queue hands them over
- * again when it is back).
- * Privileges: none (mda). Peers: the queue, through the `ask` function and the messages and
- * byte frames mda's main passes in. No I/O of its own.
+ * The messages a delivery agent (mda, mta) asks the queue for. The queue hands the agent
+ * envelopes only; the agent asks for a delivery's message when it can start it (mda: once the
+ * delivery has a slot of `mda limit`; mta: once it has a connection), or before, for at most
+ * `window` deliveries that wait, in the order they came (those are likely the next to start:
+ * their message is there when they do). A backlog of deliveries therefore holds envelopes,
+ * not messages: it cannot fill the agent's memory, or the queue's, which reads each message
+ * when it is asked for it. One per queue channel: when the channel closes, every delivery
+ * still waiting for its message gets a temporary failure (the queue hands them over again
+ * when it is back).
+ * Privileges: none. Peers: the queue, through the `ask` function and the messages and byte
+ * frames the agent's main passes in. No I/O of its own.
  */
 import { joinChunks } from '../util/chunks';
 
@@ -115,5 +116,30 @@ export class ContentFetcher {
     const resolve = this.waiting.get(evpid);
     this.waiting.delete(evpid);
     resolve?.(got);
+  }
+}
+
+/** One fetcher per queue channel (made by `make`, closed with its channel), and the one of the
+ * channel in use, which the byte frames go to. */
+export class QueueFetchers<C extends { onClose(cb: () => void): void }> {
+  private readonly made = new WeakMap<C, ContentFetcher>();
+  /** the fetcher of the last queue channel connected */
+  current: ContentFetcher | undefined;
+
+  constructor(private readonly make: (ch: C) => ContentFetcher) {}
+
+  of(ch: C): ContentFetcher {
+    let f = this.made.get(ch);
+    if (!f) {
+      const fetcher = this.make(ch);
+      ch.onClose(() => fetcher.close());
+      this.made.set(ch, (f = fetcher));
+    }
+    return f;
+  }
+
+  /** a queue channel connected: its byte frames go to its fetcher from now on */
+  connected(ch: C): void {
+    this.current = this.of(ch);
   }
 }

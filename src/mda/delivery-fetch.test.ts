@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ContentFetcher, type Fetched } from './content-fetch';
+import { ContentFetcher } from '../bus/content-fetch';
 import { DeliverySlots } from './delivery-slots';
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -33,38 +33,6 @@ test('without a window, a delivery waiting for its slot holds no message: it is 
   fetcher.content('e3', 9);
   await Promise.all(deliveries);
   assert.deepEqual(delivered, ['first message', 'second', ''], 'a stream without bytes is an empty message');
-  assert.equal(fetcher.pending, 0);
-});
-
-test('the queue cannot give the message: the reason comes back instead', async () => {
-  const fetcher = new ContentFetcher(() => undefined, () => 0);
-  const got = fetcher.take('e1');
-  fetcher.noContent('e1', '451 4.3.0 cannot read the message: ENOENT');
-  assert.deepEqual(await got, { text: '451 4.3.0 cannot read the message: ENOENT' });
-});
-
-test('the same envelope asked for twice at once: the second gets a temporary failure, the first its message', async () => {
-  const asked: string[] = [];
-  const fetcher = new ContentFetcher((evpid) => asked.push(evpid), () => 0);
-  const first = fetcher.take('e1');
-  assert.deepEqual(await fetcher.take('e1'), { text: '451 4.3.0 this envelope is already being delivered' });
-  assert.deepEqual(asked, ['e1']);
-  fetcher.bytes(1, Buffer.from('m'));
-  fetcher.content('e1', 1);
-  const got = (await first) as Extract<Fetched, { content: Buffer }>;
-  assert.equal(got.content.toString(), 'm');
-});
-
-test('the queue channel closes: deliveries waiting for their message and later ones fail temporarily, nothing more is asked', async () => {
-  const asked: string[] = [];
-  const fetcher = new ContentFetcher((evpid) => asked.push(evpid), () => 0);
-  const waiting = fetcher.take('e1');
-  fetcher.bytes(3, Buffer.from('partial'));
-  fetcher.close();
-  assert.deepEqual(await waiting, { text: '451 4.3.0 the queue went away' });
-  assert.deepEqual(await fetcher.take('e2'), { text: '451 4.3.0 the queue went away' });
-  assert.deepEqual(asked, ['e1']);
-  fetcher.content('e1', 3); // late: nobody waits for it any more
   assert.equal(fetcher.pending, 0);
 });
 
