@@ -23,13 +23,14 @@ export class ContentFetcher {
   private readonly streams = new Map<number, Buffer[]>();
   /** asked for, not arrived yet: by evpid */
   private readonly waiting = new Map<string, (got: Fetched) => void>();
-  /** asked for ahead of the delivery's slot, not taken yet */
+  /** asked for ahead of the delivery's start, not taken yet */
   private readonly ahead = new Map<string, Promise<Fetched>>();
   /** announced, not taken: the order they came in (some may have been asked for since) */
   private readonly announced = new Set<string>();
   private closed = false;
 
-  /** `ask` sends MDA_FETCH for an envelope; `window` is how many may be asked for ahead */
+  /** `ask` sends the agent's request for an envelope's message (MDA_FETCH, MTA_FETCH);
+   * `window` is how many may be asked for ahead */
   constructor(
     private readonly ask: (evpid: string) => void,
     private readonly window: () => number,
@@ -40,7 +41,7 @@ export class ContentFetcher {
     return this.waiting.size;
   }
 
-  /** messages asked for ahead of their delivery's slot (arrived or not) */
+  /** messages asked for ahead of their delivery's start (arrived or not) */
   get prefetched(): number {
     return this.ahead.size;
   }
@@ -52,8 +53,8 @@ export class ContentFetcher {
     this.fill();
   }
 
-  /** The delivery of `evpid` has its slot: its message, or why the queue cannot give it
-   * (never rejects). */
+  /** The delivery of `evpid` starts: its message, or why the queue cannot give it (never
+   * rejects). */
   take(evpid: string): Promise<Fetched> {
     this.announced.delete(evpid);
     const early = this.ahead.get(evpid);
@@ -72,14 +73,14 @@ export class ContentFetcher {
     else this.streams.set(id, [piece]);
   }
 
-  /** MDA_CONTENT: the message of `evpid` is complete on `stream` */
+  /** MDA_CONTENT, MTA_CONTENT: the message of `evpid` is complete on `stream` */
   content(evpid: string, stream: number): void {
     const content = joinChunks(this.streams.get(stream));
     this.streams.delete(stream);
     this.settle(evpid, { content });
   }
 
-  /** MDA_NO_CONTENT */
+  /** MDA_NO_CONTENT, MTA_NO_CONTENT */
   noContent(evpid: string, text: string): void {
     this.settle(evpid, { text });
   }

@@ -3,10 +3,9 @@
  * and one action that arrive together go in one transaction (relay.ts delivers them, asking
  * the queue for the message once it has a connection for it: bus/content-fetch.ts, so a
  * backlog of outbound mail holds envelopes, not messages); each recipient's outcome goes back
- * to the queue, and the
- * envelopes of a domain's holdq when the domain works again. smtpctl's view of outbound
- * delivery (show hosts, hoststats, relays, routes, mta paused) and its commands (resume route,
- * pause/resume mta from/for) are answered here.
+ * to the queue, and the envelopes of a domain's holdq when the domain works again.
+ * smtpctl's view of outbound delivery (show hosts, hoststats, relays, routes, mta paused) and
+ * its commands (resume route, pause/resume mta from/for) are answered here.
  * Privileges: runs as the daemon user (_smtpd); CA files and client certificates are read
  * before the drop. Peers: queue (envelopes and results), lka (MX lookups), control.
  * Never reads the spool.
