@@ -11,7 +11,7 @@
  * Privileges: none. Peers: the queue, through the `ask` function and the messages and byte
  * frames the agent's main passes in. No I/O of its own.
  */
-import { joinChunks } from '../util/chunks';
+import { StreamPieces } from '../util/chunks';
 
 /** the message, or why the queue could not give it */
 export type Fetched = { content: Buffer } | { text: string };
@@ -20,7 +20,7 @@ const GONE: Fetched = { text: '451 4.3.0 the queue went away' };
 
 export class ContentFetcher {
   /** pieces of the messages being received, by stream */
-  private readonly streams = new Map<number, Buffer[]>();
+  private readonly streams = new StreamPieces();
   /** asked for, not arrived yet: by evpid */
   private readonly waiting = new Map<string, (got: Fetched) => void>();
   /** asked for ahead of the delivery's start, not taken yet */
@@ -68,16 +68,12 @@ export class ContentFetcher {
 
   /** a piece of a message (stream `id`); the bus never reuses a buffer it has handed out */
   bytes(id: number, piece: Buffer): void {
-    const list = this.streams.get(id);
-    if (list) list.push(piece);
-    else this.streams.set(id, [piece]);
+    this.streams.add(id, piece);
   }
 
   /** MDA_CONTENT, MTA_CONTENT: the message of `evpid` is complete on `stream` */
   content(evpid: string, stream: number): void {
-    const content = joinChunks(this.streams.get(stream));
-    this.streams.delete(stream);
-    this.settle(evpid, { content });
+    this.settle(evpid, { content: this.streams.take(stream) });
   }
 
   /** MDA_NO_CONTENT, MTA_NO_CONTENT */
@@ -96,9 +92,10 @@ export class ContentFetcher {
 
   /** ask for the oldest announced deliveries' messages while the window has room */
   private fill(): void {
-    if (this.ahead.size >= this.window()) return;
+    const window = this.window();
+    if (this.ahead.size >= window) return;
     for (const evpid of this.announced) {
-      if (this.ahead.size >= this.window()) break;
+      if (this.ahead.size >= window) break;
       if (this.ahead.has(evpid)) continue;
       this.ahead.set(evpid, this.fetch(evpid));
     }

@@ -17,28 +17,23 @@ import { createLogger, type Logger } from '../log/logger';
 import { deliverToMaildir, maildirPath } from '../mail/maildir';
 import { deliverToMbox } from '../mail/mbox';
 import { dropPrivileges } from '../util/privileges';
-import { joinChunks } from '../util/chunks';
+import { StreamPieces } from '../util/chunks';
 import { runCommand } from './command';
 
 type Start = Extract<ToHelper, { type: 'HELPER_START' }>;
 
 function serve(start: Start, socket: Socket, log: Logger): void {
   const user = start.user;
-  const streams = new Map<number, Buffer[]>();
+  const streams = new StreamPieces();
   const channel = new Channel<MdaToHelper, HelperToMda>({ self: `deliver ${user.name}`, peer: 'mda', socket, decoder: MdaToHelper });
-  channel.onBytes((id, bytes) => {
-    const list = streams.get(id);
-    if (list) list.push(bytes);
-    else streams.set(id, [bytes]);
-  });
+  channel.onBytes((id, bytes) => streams.add(id, bytes));
   channel.onMessage((m) => {
     if (m.type === 'PING') {
       channel.send({ type: 'PONG', re: m.reqid, pid: process.pid, name: 'deliver' });
       return;
     }
     if (m.type === 'PONG') return;
-    const content = joinChunks(streams.get(m.stream));
-    streams.delete(m.stream);
+    const content = streams.take(m.stream);
     if (m.type === 'DELIVER_COMMAND') {
       const vars = { sender: m.sender, rcpt: m.rcpt, dest: m.dest, subAddrDelim: m.subAddrDelim, user };
       void runCommand(m.argv, vars, content, m.timeoutMs, m.raw === true).then((r) => channel.send({ type: 'DELIVER_RESULT', re: m.reqid, result: r.result, text: r.text }));

@@ -1,52 +1,16 @@
+/**
+ * mta's relay (src/mta/relay.ts) asks the queue for a message only once it has a connection to
+ * send it on, and once for all the envelopes of a group; against the fake MX of test/.
+ */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as net from 'node:net';
-import type { Fetched } from '../bus/content-fetch';
-import type { PeerChannel, WorkerContext } from '../bus/worker-runtime';
-import { createLogger } from '../log/logger';
-import type { RelayAction, StaticTable } from '../parse/config';
-import { Relay, type Job, type MtaConfig } from './relay';
-
-/** a smarthost on loopback that takes every message: what it received after DATA */
-async function smarthost(): Promise<{ port: number; messages: string[]; close: () => void }> {
-  const messages: string[] = [];
-  const server = net.createServer((s) => {
-    let data: string | undefined;
-    let buf = '';
-    s.write('220 sink ESMTP\r\n');
-    s.on('data', (d) => {
-      buf += d.toString('latin1');
-      for (let i = buf.indexOf('\r\n'); i >= 0; i = buf.indexOf('\r\n')) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        if (data !== undefined) {
-          if (line === '.') {
-            messages.push(data);
-            data = undefined;
-            s.write('250 2.0.0 queued\r\n');
-          } else data += `${line}\r\n`;
-        } else if (/^EHLO/i.test(line)) s.write('250-sink\r\n250 8BITMIME\r\n');
-        else if (/^DATA/i.test(line)) {
-          data = '';
-          s.write('354 go on\r\n');
-        } else if (/^QUIT/i.test(line)) s.end('221 bye\r\n');
-        else s.write('250 ok\r\n');
-      }
-    });
-    s.on('error', () => undefined);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as net.AddressInfo).port, messages, close: () => server.close() };
-}
-
-/** a loopback port nothing listens on */
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+import type { Fetched } from '../src/bus/content-fetch';
+import type { PeerChannel, WorkerContext } from '../src/bus/worker-runtime';
+import { createLogger } from '../src/log/logger';
+import type { RelayAction, StaticTable } from '../src/parse/config';
+import { Relay, type Job, type MtaConfig } from '../src/mta/relay';
+import { freePort } from './daemon-harness';
+import { startFakeMx } from './fake-mx';
 
 function relayTo(port: number): Relay {
   const hosts: StaticTable = { kind: 'static', name: 'hosts', anonymous: true, type: 'list', keys: [`smtp://127.0.0.1:${port}`], pairs: [] };
@@ -82,22 +46,23 @@ const relays: Relay[] = [];
 after(() => relays.forEach((r) => r.pool.closeAll()));
 
 test('a message is asked of the queue once there is a connection for it, once for all its envelopes', async () => {
-  const sink = await smarthost();
+  const port = await freePort();
+  const sink = await startFakeMx('127.0.0.1', port);
   try {
-    const relay = relayTo(sink.port);
+    const relay = relayTo(port);
     relays.push(relay);
     const asked = { count: 0 };
     const { outcomes } = await relay.deliver(twoJobs(asked));
     assert.deepEqual(outcomes.map((o) => o.result), ['ok', 'ok']);
     assert.equal(asked.count, 1);
-    assert.deepEqual(sink.messages, ['Subject: hi\r\n\r\nbody\r\n']);
+    assert.deepEqual(sink.messages.map((m) => [m.rcpts, m.data]), [[['a@remote.test', 'b@remote.test'], 'Subject: hi\r\n\r\nbody\r\n']]);
   } finally {
-    sink.close();
+    await sink.close();
   }
 });
 
 test('no server to take it: the message is never asked of the queue', async () => {
-  const relay = relayTo(await closedPort());
+  const relay = relayTo(await freePort());
   relays.push(relay);
   const asked = { count: 0 };
   const { outcomes } = await relay.deliver(twoJobs(asked));
@@ -106,9 +71,10 @@ test('no server to take it: the message is never asked of the queue', async () =
 });
 
 test('the queue cannot give the message: every envelope of the group is a temporary failure with its reason', async () => {
-  const sink = await smarthost();
+  const port = await freePort();
+  const sink = await startFakeMx('127.0.0.1', port);
   try {
-    const relay = relayTo(sink.port);
+    const relay = relayTo(port);
     relays.push(relay);
     const jobs = twoJobs({ count: 0 }).map((j) => ({ ...j, message: () => Promise.resolve({ text: '451 4.3.0 cannot read the message: ENOENT' }) }));
     const { outcomes } = await relay.deliver(jobs);
@@ -118,6 +84,6 @@ test('the queue cannot give the message: every envelope of the group is a tempor
     ]);
     assert.deepEqual(sink.messages, []);
   } finally {
-    sink.close();
+    await sink.close();
   }
 });
