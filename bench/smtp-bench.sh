@@ -8,7 +8,8 @@
 # Env: SHARED_BENCH (default ../shared/bench), BENCH_DIR (default /tmp/tsmtpd-bench),
 #      PEERS (default "postfix opensmtpd-shim"), WARM (default 3000: messages sent to every
 #      server before the measured runs, 0 for none), INTERLEAVE=1 (cell by cell, every server
-#      in turn, REPS rounds; the cells come from N, SESSIONS and SIZES, not from arguments).
+#      in turn, REPS rounds; the cells come from N, SESSIONS and SIZES, not from arguments;
+#      each run's whole-machine CPU time per message is reported too).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 shared="${SHARED_BENCH:-$root/../shared/bench}"
@@ -81,6 +82,10 @@ fi
 csv="$BENCH_DIR/results/tsmtpd-$(date +%Y%m%d-%H%M%S).csv"
 mkdir -p "$BENCH_DIR/results"
 export CUSTOM_TARGET=127.0.0.1:10029 CUSTOM_MAILDIR="$maildir" CUSTOM_PID="$pid" CUSTOM_NAME=tsmtpd
+# busy CPU ticks of the whole machine (user, nice, system, irq, softirq; /proc/stat), to give
+# each interleaved run its CPU time per message, the client's included
+busy_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8; exit}' /proc/stat; }
+cpu_csv="${csv%.csv}-cpu.csv"
 if [ "${INTERLEAVE:-0}" = 1 ]; then
   # one cell at a time, every server in turn, REPS rounds: on a machine whose speed drifts
   # from minute to minute, each cell's servers are measured minutes apart at most
@@ -88,7 +93,9 @@ if [ "${INTERLEAVE:-0}" = 1 ]; then
     for s in ${SESSIONS:-1 20 100}; do
       for z in ${SIZES:-1024 10240 102400}; do
         for p in $peers custom; do
+          before="$(busy_ticks)"
           REPS=1 SESSIONS="$s" SIZES="$z" RESULTS_CSV="$csv" "$shared/run-matrix.sh" "$p"
+          echo "$([ "$p" = custom ] && echo tsmtpd || echo "$p"),$s,$z,$(($(busy_ticks) - before))" >> "$cpu_csv"
         done
       done
     done
@@ -98,4 +105,13 @@ else
 fi
 "$shared/summarize.py" --pivot "$csv"
 echo "raw figures: $csv"
+if [ -s "$cpu_csv" ]; then
+  # ticks are 1/100 s (USER_HZ); a run's time includes its Maildir polling and the 1 s pause
+  hz="$(getconf CLK_TCK)"
+  echo
+  echo "whole-machine CPU ms per message (client included; mean over the rounds):"
+  awk -F, -v n="${N:-5000}" -v hz="$hz" '{k = $1 " " $2 " sessions " $3 " bytes"; t[k] += $4; c[k]++; if (!(k in seen)) { seen[k] = 1; order[++m] = k } }
+    END { for (i = 1; i <= m; i++) printf "  %-40s %.2f\n", order[i], t[order[i]] * 1000 / hz / c[order[i]] / n }' "$cpu_csv"
+  echo "raw CPU ticks: $cpu_csv"
+fi
 
