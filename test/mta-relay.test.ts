@@ -45,21 +45,27 @@ function twoJobs(asked: { count: number }): Job[] {
 const relays: Relay[] = [];
 after(() => relays.forEach((r) => r.pool.closeAll()));
 
-test('a message is asked of the queue once there is a connection for it, once for all its envelopes', async () => {
+/** a relay to a fake MX on a free port, for `body`; the MX is closed after it */
+async function withSink(body: (relay: Relay, sink: Awaited<ReturnType<typeof startFakeMx>>) => Promise<void>): Promise<void> {
   const port = await freePort();
   const sink = await startFakeMx('127.0.0.1', port);
   try {
     const relay = relayTo(port);
     relays.push(relay);
+    await body(relay, sink);
+  } finally {
+    await sink.close();
+  }
+}
+
+test('a message is asked of the queue once there is a connection for it, once for all its envelopes', () =>
+  withSink(async (relay, sink) => {
     const asked = { count: 0 };
     const { outcomes } = await relay.deliver(twoJobs(asked));
     assert.deepEqual(outcomes.map((o) => o.result), ['ok', 'ok']);
     assert.equal(asked.count, 1);
     assert.deepEqual(sink.messages.map((m) => [m.rcpts, m.data]), [[['a@remote.test', 'b@remote.test'], 'Subject: hi\r\n\r\nbody\r\n']]);
-  } finally {
-    await sink.close();
-  }
-});
+  }));
 
 test('no server to take it: the message is never asked of the queue', async () => {
   const relay = relayTo(await freePort());
@@ -70,12 +76,8 @@ test('no server to take it: the message is never asked of the queue', async () =
   assert.equal(asked.count, 0);
 });
 
-test('the queue cannot give the message: every envelope of the group is a temporary failure with its reason', async () => {
-  const port = await freePort();
-  const sink = await startFakeMx('127.0.0.1', port);
-  try {
-    const relay = relayTo(port);
-    relays.push(relay);
+test('the queue cannot give the message: every envelope of the group is a temporary failure with its reason', () =>
+  withSink(async (relay, sink) => {
     const jobs = twoJobs({ count: 0 }).map((j) => ({ ...j, message: () => Promise.resolve({ text: '451 4.3.0 cannot read the message: ENOENT' }) }));
     const { outcomes } = await relay.deliver(jobs);
     assert.deepEqual(outcomes, [
@@ -83,7 +85,4 @@ test('the queue cannot give the message: every envelope of the group is a tempor
       { result: 'tempfail', text: '451 4.3.0 cannot read the message: ENOENT' },
     ]);
     assert.deepEqual(sink.messages, []);
-  } finally {
-    await sink.close();
-  }
-});
+  }));

@@ -312,6 +312,13 @@ export class Relay {
     }
   }
 
+  /** the queue could not give the message: the session goes back to the pool unused and
+   * every envelope of the group is a temporary failure with the queue's reason */
+  private noMessage(session: Session, text: string, all: (o: Outcome) => Outcome[]): Outcome[] {
+    this.pool.give(session);
+    return all({ result: 'tempfail', text });
+  }
+
   /** the transaction with the first of `peers` that takes it */
   private async transfer(peers: readonly Peer[], message: () => Promise<Transaction | string>, relay: string, domain: string, all: (o: Outcome) => Outcome[]): Promise<Outcome[]> {
     let last = `421 4.4.1 ${domain}: no server to try`;
@@ -328,10 +335,7 @@ export class Relay {
       let got = await this.slot(peer, keys, domain);
       while (typeof got === 'object') {
         const tx = await message();
-        if (typeof tx === 'string') {
-          this.pool.give(got);
-          return all({ result: 'tempfail', text: tx });
-        }
+        if (typeof tx === 'string') return this.noMessage(got, tx, all);
         const r = await got.transaction(tx);
         if (!r.stale) {
           this.pool.give(got);
@@ -359,10 +363,7 @@ export class Relay {
         this.book.closed(peer.address, peer.name, relay, true);
       });
       const tx = await message();
-      if (typeof tx === 'string') {
-        this.pool.give(session);
-        return all({ result: 'tempfail', text: tx });
-      }
+      if (typeof tx === 'string') return this.noMessage(session, tx, all);
       const r = await session.transaction(tx);
       this.pool.give(session);
       return r.outcomes;
